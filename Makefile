@@ -1,0 +1,48 @@
+# City Vibes developer entry points. `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-test demo lint format check-migrations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.base-installed: requirements/base.txt requirements/constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements/test.txt $(VENV)/.base-installed
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	touch $@
+
+install: $(VENV)/.base-installed
+
+install-test: $(VENV)/.test-installed
+
+## Install, migrate, load demo content, serve at http://$(HOST):$(PORT)
+run: install demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+
+## Install test dependencies and run the whole suite (SQLite unless DATABASE_URL is set)
+test: install-test
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) media/ db.sqlite3 .pytest_cache test-artifacts

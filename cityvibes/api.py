@@ -1,0 +1,138 @@
+"""API plumbing shared by every app: the one JSON error shape and the JSON 404/500 handlers.
+
+Every error leaves the API as ``{"meta": {"type": "error", "code": <status>, "message": "...",
+"details": {...}}}``: the same envelope as the classify endpoint, so a client needs one decoder.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+
+def error_body(code: int, message: str, details: dict | None = None) -> dict:
+    meta = {"type": "error", "code": code, "message": message}
+    if details:
+        meta["details"] = details
+    return {"meta": meta}
+
+
+def _first_message(detail) -> str:
+    """The first human-readable message in a DRF error detail, prefixed with its field name."""
+    if isinstance(detail, dict):
+        for field, value in detail.items():
+            inner = _first_message(value)
+            return inner if field in ("non_field_errors", "detail") else f"{field}: {inner}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.status_code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real server error: Django's 500 handling (JSON under /api/, see below)
+    detail = response.data
+    details = detail if isinstance(detail, dict) and set(detail) != {"detail"} else None
+    if isinstance(detail, list):
+        details = {"non_field_errors": detail}
+    response.data = error_body(response.status_code, _first_message(detail), details)
+    return response
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_not_found(request):
+    return JsonResponse(
+        error_body(404, f"No API endpoint at {request.path}. See /api/v1/docs/."), status=404
+    )
+
+
+def handler404(request, exception=None):
+    if _wants_json(request):
+        return api_not_found(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if _wants_json(request):
+        return JsonResponse(
+            error_body(500, "Internal server error. It has been logged."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+class ErrorMetaSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["error"])
+    code = serializers.IntegerField()
+    message = serializers.CharField()
+    details = serializers.DictField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error."""
+
+    meta = ErrorMetaSerializer()
+
+
+def error_responses(*codes: int) -> dict:
+    """drf-spectacular response entries for the given error status codes."""
+    descriptions = {
+        400: "Malformed or invalid request.",
+        401: "Missing or invalid credentials.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with the current state.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+
+
+def add_generic_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: document the errors every endpoint can give
+    (401/403 where credentials are needed, 400 and 415 where a body is read)."""
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    generic = {
+        "400": "Malformed or invalid request.",
+        "401": "Missing or invalid credentials.",
+        "403": "Not allowed, or a browser-session write without a CSRF token.",
+        "415": "The body is not JSON (send Content-Type: application/json).",
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            needed = []
+            if "requestBody" in operation:
+                needed += ["400", "415"]
+            if operation.get("security") and {} not in operation["security"]:
+                needed += ["401", "403"]
+            for code in needed:
+                operation["responses"].setdefault(
+                    code,
+                    {
+                        "description": generic[code],
+                        "content": {"application/json": {"schema": error_ref}},
+                    },
+                )
+    return result

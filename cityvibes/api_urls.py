@@ -1,0 +1,25 @@
+"""Routes of REST API v1 (mounted at /api/v1/)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from photos import apis as photo_apis
+from users import apis as user_apis
+
+urlpatterns = [
+    path("auth/guest/", user_apis.GuestCreateApi.as_view(), name="auth-guest"),
+    path("auth/register/", user_apis.RegisterApi.as_view(), name="auth-register"),
+    path("auth/login/", user_apis.LoginApi.as_view(), name="auth-login"),
+    path("auth/logout/", user_apis.LogoutApi.as_view(), name="auth-logout"),
+    path("me/", user_apis.MeApi.as_view(), name="me"),
+    path("photos/next/", user_apis.NextPhotosApi.as_view(), name="photos-next"),
+    path("swipes/", user_apis.SwipeApi.as_view(), name="swipes"),
+    path("swipes/undo/", user_apis.SwipeUndoApi.as_view(), name="swipes-undo"),
+    path("swipes/reset/", user_apis.SwipeResetApi.as_view(), name="swipes-reset"),
+    path("recommendations/", user_apis.RecommendationsApi.as_view(), name="recommendations"),
+    path("cities/", photo_apis.CityListApi.as_view(), name="cities"),
+    path("cities/<slug:slug>/", photo_apis.CityDetailApi.as_view(), name="city-detail"),
+    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+]

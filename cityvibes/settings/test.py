@@ -1,0 +1,14 @@
+"""Test settings: fast hashing, media in a temp dir (set by conftest), eager tasks by default.
+
+DATABASE_URL still applies, so CI runs the same suite on PostgreSQL. A test that wants a real
+broker starts a worker itself (see tests/conftest.py)."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+CELERY_TASK_ALWAYS_EAGER = True  # tests that need the real broker switch this off themselves
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")

@@ -1,0 +1,45 @@
+"""Fixtures shared by every test: media in a temp dir, a label-prior model version, factories."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def label_prior(db):
+    from ml.services import model_version_label_prior_ensure
+
+    return model_version_label_prior_ensure()
+
+
+@pytest.fixture
+def published_photos(label_prior):
+    """make(n, cities=[...]) -> n published photos cycling over the given city slugs."""
+    from tests.factories import published_photo
+
+    def make(count: int, cities=("paris", "rome", "tokyo")):
+        return [published_photo(city_slug=cities[i % len(cities)]) for i in range(count)]
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    """An API client whose every response is checked against the OpenAPI document."""
+    from tests.openapi import SchemaCheckingAPIClient
+
+    return SchemaCheckingAPIClient()
+
+
+@pytest.fixture
+def guest_client(db, api_client):
+    """An API client authenticated as a fresh guest (by token), with .user set."""
+    from users.services import guest_create
+
+    user, token = guest_create()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api_client.user = user
+    return api_client

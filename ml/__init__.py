@@ -1,0 +1,1 @@
+"""ml: model versions, scoring photos into per-city probability arrays, synthetic demo photos."""

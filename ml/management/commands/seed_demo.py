@@ -1,0 +1,62 @@
+"""Load demo content: synthetic city photos, scored by the active model version."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import Progress
+
+from ml import demo, services
+from photos.models import Photo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create SYNTHETIC demo photos (drawn by ml.synthetic) for well-known cities and score "
+        "them with the active model version (the label prior until a CNN is trained). Does "
+        "nothing if demo photos exist, unless --force. With DEBUG on, also creates the admin "
+        "user 'admin' (password 'admin') when no superuser exists."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--cities", type=int, default=24, help="How many demo cities (max 30).")
+        parser.add_argument("--per-city", type=int, default=10, help="Photos per city.")
+        parser.add_argument("--seed", type=int, default=7, help="Seed for the queue order.")
+        parser.add_argument("--force", action="store_true", help="Add photos even if some exist.")
+
+    def handle(self, *args, cities, per_city, seed, force, **options):
+        version = services.model_version_label_prior_ensure()
+        existing = Photo.objects.filter(source=demo.DEMO_SOURCE).count()
+        if existing and not force:
+            self.stdout.write(f"{existing} demo photos exist already; use --force to add more.")
+        else:
+            total = cities * per_city
+            try:
+                with Progress(transient=False) as progress:
+                    bar = progress.add_task("Drawing and scoring demo photos", total=total)
+                    demo.demo_photos_create(
+                        city_count=cities,
+                        per_city=per_city,
+                        seed=seed,
+                        on_progress=lambda done: progress.update(bar, completed=done),
+                    )
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            published = Photo.objects.filter(
+                source=demo.DEMO_SOURCE, status=Photo.Status.PUBLISHED
+            ).count()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {total} synthetic photos; {published} in the deck "
+                    f"(scored by model version {version.name})."
+                )
+            )
+        self._ensure_demo_admin()
+
+    def _ensure_demo_admin(self):
+        User = get_user_model()
+        if not settings.DEBUG or User.objects.filter(is_superuser=True).exists():
+            return
+        User.objects.create_superuser("admin", "admin@example.com", "admin")
+        self.stdout.write(
+            self.style.WARNING("Demo admin created: user 'admin', password 'admin' (DEBUG only).")
+        )

@@ -1,0 +1,1 @@
+"""photos: the city catalog, the photos people swipe on, and the way photos enter the deck."""

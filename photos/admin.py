@@ -1,0 +1,119 @@
+"""Admin for cities and photos, with a bulk import page for `url,city` lines."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from . import selectors, services
+from .forms import PhotoImportForm
+from .models import City, Photo
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "photo_count"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(photo_count=Count("photos"))
+
+    @admin.display(ordering="photo_count", description="photos")
+    def photo_count(self, city):
+        return city.photo_count
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    change_list_template = "admin/photos/photo/change_list.html"
+    list_display = ["thumbnail", "id", "city", "status", "queue_position", "top_cities", "is_synthetic"]
+    list_display_links = ["thumbnail", "id"]
+    list_filter = ["status", "is_synthetic", "model_version", ("city", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["city__name", "city__slug", "image_url", "source", "=id"]
+    list_select_related = ["city", "model_version"]
+    list_per_page = 50
+    autocomplete_fields = ["city"]
+    readonly_fields = [
+        "preview", "top_cities", "status", "status_reason", "queue_position", "model_version",
+        "probabilities", "source", "created_at", "updated_at",
+    ]  # fmt: skip
+    fields = ["preview", "image", "image_url", "city", "is_synthetic", *readonly_fields[1:]]
+    actions = ["reject_photos"]
+
+    def _image_src(self, photo):
+        return selectors.photo_image_url(photo=photo)
+
+    @admin.display(description="photo")
+    def thumbnail(self, photo):
+        alt = photo.city.name if photo.city_id else "city photo"
+        return format_html(
+            '<img src="{}" alt="{}" loading="lazy" style="height:64px;width:64px;object-fit:cover;border-radius:4px">',
+            self._image_src(photo),
+            alt,
+        )
+
+    @admin.display(description="preview")
+    def preview(self, photo):
+        if not photo.pk:
+            return "-"
+        return format_html('<img src="{}" alt="" style="max-width:320px">', self._image_src(photo))
+
+    @admin.display(description="top-5 cities")
+    def top_cities(self, photo):
+        pairs = selectors.photo_top_cities(photo=photo, limit=5)
+        if not pairs:
+            return "not scored"
+        return format_html_join(", ", "{} {}", ((slug, f"{p:.2f}") for slug, p in pairs))
+
+    @admin.action(description="Reject selected photos (take them out of the deck)")
+    def reject_photos(self, request, queryset):
+        for photo_id in queryset.values_list("pk", flat=True):
+            services.photo_reject(photo_id=photo_id, reason=f"Rejected by {request.user} in the admin.")
+        self.message_user(request, f"Rejected {queryset.count()} photos.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = services.photo_create(
+            image_url=obj.image_url,
+            image_file=form.cleaned_data.get("image") or None,
+            city=obj.city,
+            source="admin",
+            is_synthetic=obj.is_synthetic,
+        )
+        obj.pk = created.pk
+
+    def get_urls(self):
+        custom = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="photos_photo_import",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = PhotoImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            photos = form.save()
+            if photos is not None:
+                self.message_user(
+                    request,
+                    f"Imported {len(photos)} photos. They enter the deck once scored.",
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:photos_photo_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Import photos",
+        }
+        return TemplateResponse(request, "admin/photos/photo/import.html", context)

@@ -1,0 +1,55 @@
+"""Admin forms of the photos app."""
+
+from django import forms
+
+from cityvibes.errors import ApplicationError
+
+from . import services
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+class PhotoImportForm(forms.Form):
+    lines = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 100, "placeholder": "url,city"}),
+        help_text=(
+            "One photo per line: <code>https://example.com/photo.jpg,Paris</code>. The city is "
+            "a slug or a name and may be left empty. A header line <code>url,city</code> is fine."
+        ),
+    )
+    csv_file = forms.FileField(
+        required=False,
+        label="or a CSV file",
+        help_text="UTF-8 CSV with the same two columns, at most 5 MB.",
+    )
+
+    def clean_csv_file(self):
+        upload = self.cleaned_data.get("csv_file")
+        if upload is None:
+            return ""
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError("The CSV file is larger than 5 MB.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError("The CSV file is not UTF-8 text.") from error
+
+    def clean(self):
+        cleaned = super().clean()
+        text = "\n".join(part for part in (cleaned.get("lines"), cleaned.get("csv_file")) if part)
+        if not self.errors and not text.strip():
+            raise forms.ValidationError("Paste some lines or choose a CSV file.")
+        cleaned["text"] = text
+        return cleaned
+
+    def save(self):
+        """Import every line or none. Per-line problems become form errors."""
+        try:
+            return services.photos_import_lines(text=self.cleaned_data["text"], source="admin import")
+        except ApplicationError as error:
+            line_errors = error.details.get("lines", {})
+            self.add_error(None, error.message)
+            for line_number, message in line_errors.items():
+                self.add_error(None, f"Line {line_number}: {message}")
+            return None

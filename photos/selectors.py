@@ -1,0 +1,58 @@
+"""Reads of cities and photos."""
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import City, Photo
+
+
+def city_list(*, search: str = "") -> QuerySet[City]:
+    cities = City.objects.annotate(
+        photo_count=Count("photos", filter=Q(photos__status=Photo.Status.PUBLISHED))
+    )
+    if search:
+        cities = cities.filter(Q(name__icontains=search) | Q(slug__icontains=search))
+    return cities.order_by("name")
+
+
+def city_get(*, slug: str) -> City | None:
+    return City.objects.filter(slug=slug).first()
+
+
+def city_names_by_slug() -> dict[str, str]:
+    return dict(City.objects.values_list("slug", "name"))
+
+
+def photo_deck(*, from_position: int = 0) -> QuerySet[Photo]:
+    """Published photos with a probability array, from a queue position on, in queue order."""
+    return (
+        Photo.objects.filter(
+            status=Photo.Status.PUBLISHED,
+            probabilities__isnull=False,
+            queue_position__gte=from_position,
+        )
+        .select_related("city")
+        .order_by("queue_position")
+    )
+
+
+def photo_get_in_deck(*, photo_id: int) -> Photo | None:
+    return (
+        Photo.objects.filter(
+            pk=photo_id, status=Photo.Status.PUBLISHED, probabilities__isnull=False
+        )
+        .select_related("model_version", "city")
+        .first()
+    )
+
+
+def photo_image_url(*, photo: Photo, request=None) -> str:
+    """Where a client can load the photo: the stored file when there is one, else the hosted URL."""
+    if photo.image:
+        url = photo.image.url
+        return request.build_absolute_uri(url) if request is not None else url
+    return photo.image_url
+
+
+def photo_top_cities(*, photo: Photo, limit: int = 5) -> list[tuple[str, float]]:
+    pairs = sorted(photo.probability_by_slug().items(), key=lambda item: -item[1])
+    return pairs[:limit]

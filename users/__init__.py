@@ -1,0 +1,1 @@
+"""users: profiles (guests included), swipes, running per-city scores and recommendations."""

@@ -1,0 +1,306 @@
+"""REST endpoints for people: accounts, the swipe deck, swipes and recommendations.
+
+Each view validates input with a serializer, calls one service or selector, and returns an
+output serializer."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cityvibes.api import error_responses
+from cityvibes.errors import ApplicationError
+from photos.selectors import photo_image_url
+
+from . import selectors, services
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class ProfileOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user.id")
+    username = serializers.CharField(source="user.username")
+    is_guest = serializers.BooleanField()
+    swipe_count = serializers.IntegerField()
+    queue_position = serializers.IntegerField()
+
+
+class SessionOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    user = ProfileOutputSerializer()
+
+
+def _session_response(request, user, *, status_code: int) -> Response:
+    """Log the user into a browser session too, and return their API token and profile."""
+    login(request._request, user, backend=MODEL_BACKEND)
+    token = services.token_for(user)
+    body = {"token": token.key, "user": selectors.profile_get(user=user)}
+    return Response(SessionOutputSerializer(body).data, status=status_code)
+
+
+class GuestCreateApi(APIView):
+    permission_classes = [AllowAny]
+    # A stale token in the header must not stop anyone from starting over or logging in.
+    authentication_classes = [SessionAuthentication]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Start as a guest",
+        description="Creates a real profile with no sign-up. Register later to keep it.",
+        request=None,
+        responses={201: SessionOutputSerializer},
+    )
+    def post(self, request):
+        user, _ = services.guest_create()
+        return _session_response(request, user, status_code=status.HTTP_201_CREATED)
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.RegexField(
+            r"^[\w.@+-]+\Z",
+            max_length=150,
+            error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
+        )
+        password = serializers.CharField(max_length=128, write_only=True)
+        email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Register",
+        description=(
+            "Creates an account. Called with a guest's credentials, it upgrades that guest in "
+            "place: swipes and scores are kept and the token stays valid."
+        ),
+        request=InputSerializer,
+        responses={201: SessionOutputSerializer, **error_responses(400, 409)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(current_user=request.user, **data.validated_data)
+        return _session_response(request, user, status_code=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = [SessionAuthentication]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, write_only=True)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Log in",
+        request=InputSerializer,
+        responses={200: SessionOutputSerializer, **error_responses(400)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, **data.validated_data)
+        if user is None:
+            raise ApplicationError("Wrong username or password.")
+        return _session_response(request, user, status_code=status.HTTP_200_OK)
+
+
+class LogoutApi(APIView):
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out",
+        description="Revokes the API token and ends the browser session.",
+        request=None,
+        responses={204: None, **error_responses(401)},
+    )
+    def post(self, request):
+        services.token_revoke(request.user)
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(tags=["me"], responses={200: ProfileOutputSerializer, **error_responses(401)})
+    def get(self, request):
+        return Response(ProfileOutputSerializer(selectors.profile_get(user=request.user)).data)
+
+
+class CityRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PhotoOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    image_url = serializers.SerializerMethodField()
+    city = CityRefSerializer(allow_null=True, help_text="The city the photo was collected for.")
+    queue_position = serializers.IntegerField()
+    is_synthetic = serializers.BooleanField(help_text="Generated demo image, not a photograph.")
+
+    def get_image_url(self, photo) -> str:
+        return photo_image_url(photo=photo, request=self.context.get("request"))
+
+
+class NextPhotosQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=settings.CITYVIBES["NEXT_PHOTOS_MAX"], default=10
+    )
+
+
+class RecommendationsQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=settings.CITYVIBES["RECOMMENDATIONS_MAX"], default=10
+    )
+
+
+def _validated_query(serializer_class, request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+class NextPhotosApi(APIView):
+    @extend_schema(
+        tags=["deck"],
+        summary="Next photos to swipe",
+        description=(
+            "A batch of the next photos in this person's queue, for prefetching. Only scored "
+            "photos are served, and never one this person has swiped."
+        ),
+        parameters=[NextPhotosQuerySerializer],
+        responses={
+            200: inline_serializer("NextPhotos", {"results": PhotoOutputSerializer(many=True)}),
+            **error_responses(400, 401),
+        },
+    )
+    def get(self, request):
+        limit = _validated_query(NextPhotosQuerySerializer, request)["limit"]
+        photos = selectors.photos_next(user=request.user, limit=limit)
+        results = PhotoOutputSerializer(photos, many=True, context={"request": request}).data
+        return Response({"results": results})
+
+
+class SwipeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    photo = serializers.IntegerField(source="photo_id")
+    direction = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class SwipeApi(generics.ListAPIView):
+    serializer_class = SwipeOutputSerializer
+
+    def get_queryset(self):
+        return selectors.swipes_of(user=self.request.user)
+
+    class InputSerializer(serializers.Serializer):
+        photo = serializers.IntegerField(min_value=1, help_text="Id of the photo swiped.")
+        direction = serializers.ChoiceField(choices=["left", "right"])
+
+    class CreatedSerializer(SwipeOutputSerializer):
+        created = serializers.BooleanField(
+            help_text="False when this repeats an earlier identical swipe (nothing changed)."
+        )
+        swipe_count = serializers.IntegerField()
+
+    @extend_schema(tags=["swipes"], summary="My swipes, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["swipes"],
+        summary="Swipe a photo",
+        description=(
+            "Right adds the photo's per-city probability array to your running scores, left "
+            "subtracts it. Retrying an identical swipe is safe: it returns 200 with "
+            "`created: false` and changes nothing. Swiping the other way on a photo you "
+            "already swiped is a 409: undo first."
+        ),
+        request=InputSerializer,
+        responses={
+            201: CreatedSerializer,
+            200: CreatedSerializer,
+            **error_responses(400, 401, 404, 409),
+        },
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.swipe_record(
+            user=request.user,
+            photo_id=data.validated_data["photo"],
+            direction=data.validated_data["direction"],
+        )
+        body = SwipeOutputSerializer(result.swipe).data | {
+            "created": result.created,
+            "swipe_count": selectors.profile_get(user=request.user).swipe_count,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
+
+
+class SwipeUndoApi(APIView):
+    @extend_schema(
+        tags=["swipes"],
+        summary="Undo my last swipe",
+        description="Takes the last swipe's contribution back out; its photo comes back next.",
+        request=None,
+        responses={200: SwipeOutputSerializer, **error_responses(401, 404)},
+    )
+    def post(self, request):
+        swipe = services.swipe_undo_last(user=request.user)
+        return Response(SwipeOutputSerializer(swipe).data)
+
+
+class SwipeResetApi(APIView):
+    @extend_schema(
+        tags=["swipes"],
+        summary="Reset my swipes",
+        description="Deletes all my swipes and starts my queue and scores from zero.",
+        request=None,
+        responses={
+            200: inline_serializer("SwipeReset", {"deleted": serializers.IntegerField()}),
+            **error_responses(401),
+        },
+    )
+    def post(self, request):
+        return Response({"deleted": services.swipes_reset(user=request.user)})
+
+
+class RankedCitySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    score = serializers.FloatField(help_text="Running score: liked minus disliked probability.")
+    match = serializers.IntegerField(
+        help_text="0-100. 50 is neutral; 100 is your strongest liked city, 0 the most disliked."
+    )
+
+
+class RecommendationsApi(APIView):
+    @extend_schema(
+        tags=["recommendations"],
+        summary="My ranked cities",
+        parameters=[RecommendationsQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "Recommendations",
+                {
+                    "swipe_count": serializers.IntegerField(),
+                    "results": RankedCitySerializer(many=True),
+                },
+            ),
+            **error_responses(400, 401),
+        },
+    )
+    def get(self, request):
+        limit = _validated_query(RecommendationsQuerySerializer, request)["limit"]
+        ranked, swipe_count = selectors.recommendations(user=request.user, limit=limit)
+        return Response(
+            {"swipe_count": swipe_count, "results": RankedCitySerializer(ranked, many=True).data}
+        )

@@ -1,0 +1,55 @@
+"""Profiles (registered users and guests alike) and their swipes."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Profile(models.Model):
+    """A person's state in the app. ``city_scores`` is a cache of the swipe history: it always
+    equals the sum over the person's swipes of (+1 right, -1 left) x the photo's array."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    is_guest = models.BooleanField(
+        default=False, help_text="Started without signing up; keeps everything on registration."
+    )
+    queue_position = models.PositiveIntegerField(
+        default=0, help_text="Where this person stands in the global photo queue."
+    )
+    city_scores = models.JSONField(
+        default=dict, blank=True, help_text="Running per-city scores: {city slug: score}."
+    )
+    swipe_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()}{' (guest)' if self.is_guest else ''}"
+
+
+class Swipe(models.Model):
+    class Direction(models.TextChoices):
+        LEFT = "left", "Left (dislike)"
+        RIGHT = "right", "Right (like)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="swipes"
+    )
+    # PROTECT: deleting a swiped photo would silently rewrite people's history; reject it instead.
+    photo = models.ForeignKey("photos.Photo", on_delete=models.PROTECT, related_name="swipes")
+    direction = models.CharField(max_length=5, choices=Direction.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "photo"], name="users_one_swipe_per_user_photo")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} swiped {self.direction} on photo #{self.photo_id}"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.direction == self.Direction.RIGHT else -1

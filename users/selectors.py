@@ -1,0 +1,76 @@
+"""Reads for people: their deck of next photos, their swipes, recomputed scores and the
+ranked cities."""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from photos import selectors as photo_selectors
+from photos.models import Photo
+
+from .models import Profile, Swipe
+
+
+def profile_get(*, user) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+def photos_next(*, user, limit: int) -> list[Photo]:
+    """The next photos of this person's queue that they have not swiped, in queue order."""
+    profile = profile_get(user=user)
+    swiped = Swipe.objects.filter(user=user, photo=OuterRef("pk"))
+    deck = photo_selectors.photo_deck(from_position=profile.queue_position)
+    return list(deck.exclude(Exists(swiped))[:limit])
+
+
+def swipes_of(*, user) -> QuerySet[Swipe]:
+    return Swipe.objects.filter(user=user).select_related("photo__city").order_by("-id")
+
+
+def scores_from_history(*, user_id: int) -> tuple[dict[str, float], int]:
+    """The running scores the swipe history gives (in swipe order), and the swipe count."""
+    scores: dict[str, float] = {}
+    swipes = (
+        Swipe.objects.filter(user_id=user_id)
+        .select_related("photo__model_version")
+        .order_by("id")
+    )
+    count = 0
+    for swipe in swipes.iterator(chunk_size=500):
+        count += 1
+        sign = swipe.sign
+        for slug, probability in swipe.photo.probability_by_slug().items():
+            scores[slug] = scores.get(slug, 0.0) + sign * probability
+    return scores, count
+
+
+@dataclass(frozen=True)
+class RankedCity:
+    rank: int
+    slug: str
+    name: str
+    score: float
+    match: int
+
+
+def match_value(score: float, strongest: float) -> int:
+    """0-100: 50 is neutral, 100 the strongest positive signal of this person, 0 the strongest
+    negative. Monotone in the score, so the match bars follow the ranking."""
+    if strongest <= 0:
+        return 50
+    return round(50 + 50 * score / strongest)
+
+
+def recommendations(*, user, limit: int) -> tuple[list[RankedCity], int]:
+    """Cities sorted by running score (ties by name), with their match value; and the swipe count."""
+    profile = profile_get(user=user)
+    names = photo_selectors.city_names_by_slug()
+    scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}
+    strongest = max((abs(score) for score in scores.values()), default=0.0)
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], names[item[0]]))[:limit]
+    ranked = [
+        RankedCity(rank, slug, names[slug], score, match_value(score, strongest))
+        for rank, (slug, score) in enumerate(ordered, start=1)
+    ]
+    return ranked, profile.swipe_count

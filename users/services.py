@@ -1,0 +1,192 @@
+"""Writes for people: guests, registration, swipes, undo, reset and score recomputation.
+
+Every write that touches a person's running scores locks their profile row first
+(``select_for_update``), so concurrent swipes of one person run one after another and never
+lose an update; different people never wait for each other."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
+from photos import selectors as photo_selectors
+
+from .models import Profile, Swipe
+from .selectors import scores_from_history
+
+User = get_user_model()
+
+
+def _locked_profile(user) -> Profile:
+    """The user's profile, row-locked until the transaction ends (created if missing, e.g. for
+    a user made in the admin)."""
+    profile = Profile.objects.select_for_update().filter(user=user).first()
+    if profile is None:
+        Profile.objects.get_or_create(user=user)
+        profile = Profile.objects.select_for_update().get(user=user)
+    return profile
+
+
+def _add_scaled(scores: dict[str, float], photo, sign: int) -> None:
+    for slug, probability in photo.probability_by_slug().items():
+        scores[slug] = scores.get(slug, 0.0) + sign * probability
+
+
+def guest_create() -> tuple[object, Token]:
+    """A real user and profile with no credentials yet; the token is how the guest comes back."""
+    with transaction.atomic():
+        user = User.objects.create_user(username=f"guest-{uuid.uuid4().hex[:12]}")
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        Profile.objects.create(user=user, is_guest=True)
+        token = Token.objects.create(user=user)
+    return user, token
+
+
+def user_register(*, current_user, username: str, password: str, email: str = ""):
+    """Register. A guest is upgraded in place, so their profile and swipes stay theirs."""
+    if current_user is not None and current_user.is_authenticated:
+        profile = getattr(current_user, "profile", None)
+        if profile is None or not profile.is_guest:
+            raise ConflictError("You are already registered. Log out to create another account.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ConflictError(f"The username '{username}' is taken.")
+    candidate = current_user if current_user is not None and current_user.is_authenticated else None
+    try:
+        validate_password(password, user=User(username=username, email=email))
+    except ValidationError as error:
+        raise ApplicationError(" ".join(error.messages), details={"password": error.messages})
+    with transaction.atomic():
+        if candidate is None:
+            user = User.objects.create_user(username=username, email=email, password=password)
+            Profile.objects.create(user=user)
+        else:
+            user = User.objects.select_for_update().get(pk=candidate.pk)
+            user.username = username
+            user.email = email
+            user.set_password(password)
+            user.save(update_fields=["username", "email", "password"])
+            Profile.objects.filter(user=user).update(is_guest=False)
+        Token.objects.get_or_create(user=user)
+    return user
+
+
+def token_for(user) -> Token:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+def token_revoke(user) -> None:
+    Token.objects.filter(user=user).delete()
+
+
+@dataclass(frozen=True)
+class SwipeResult:
+    swipe: Swipe
+    created: bool
+
+
+def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
+    """Record a swipe and move the running scores: + the photo's array on right, - on left.
+
+    A retry of the same swipe (same photo, same direction) changes nothing and returns the
+    first one with ``created=False``. The other direction on a swiped photo is a conflict."""
+    if direction not in Swipe.Direction.values:
+        raise ApplicationError(
+            f"direction must be 'left' or 'right', not '{direction}'.",
+            details={"direction": ["Must be 'left' or 'right'."]},
+        )
+    photo = photo_selectors.photo_get_in_deck(photo_id=photo_id)
+    if photo is None:
+        raise NotFoundError(f"Photo {photo_id} does not exist or is not in the swipe deck.")
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        existing = Swipe.objects.filter(user=user, photo_id=photo_id).first()
+        if existing is not None:
+            if existing.direction == direction:
+                return SwipeResult(existing, created=False)
+            raise ConflictError(
+                f"You already swiped {existing.direction} on photo {photo_id}. "
+                "Undo that swipe first to change it.",
+            )
+        swipe = Swipe.objects.create(user=user, photo=photo, direction=direction)
+        _add_scaled(profile.city_scores, photo, swipe.sign)
+        profile.swipe_count += 1
+        profile.queue_position = max(profile.queue_position, photo.queue_position + 1)
+        profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
+    return SwipeResult(swipe, created=True)
+
+
+def swipe_undo_last(*, user) -> Swipe:
+    """Remove the most recent swipe, take its contribution back out, and put the photo back
+    at the front of this person's queue."""
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        swipe = (
+            Swipe.objects.filter(user=user)
+            .select_related("photo__model_version")
+            .order_by("-id")
+            .first()
+        )
+        if swipe is None:
+            raise NotFoundError("There is no swipe to undo.")
+        _add_scaled(profile.city_scores, swipe.photo, -swipe.sign)
+        profile.swipe_count -= 1
+        if swipe.photo.queue_position is not None:
+            profile.queue_position = min(profile.queue_position, swipe.photo.queue_position)
+        profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
+        swipe_id = swipe.pk
+        swipe.delete()
+        swipe.pk = swipe_id  # delete() clears it; the caller reports which swipe was undone
+    return swipe
+
+
+def swipes_reset(*, user) -> int:
+    """Forget every swipe of this person; returns how many there were."""
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        deleted, _ = Swipe.objects.filter(user=user).delete()
+        profile.city_scores = {}
+        profile.swipe_count = 0
+        profile.queue_position = 0
+        profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
+    return deleted
+
+
+@dataclass(frozen=True)
+class Drift:
+    user_id: int
+    username: str
+    max_difference: float
+    swipe_count_was: int
+    swipe_count_is: int
+
+
+def profile_recompute(*, profile_id: int, fix: bool = True) -> Drift | None:
+    """Recompute one profile's running scores and swipe count from the swipe history.
+
+    Returns the drift found (or None), and with ``fix`` stores the recomputed values."""
+    tolerance = settings.CITYVIBES["SCORE_DRIFT_TOLERANCE"]
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().select_related("user").get(pk=profile_id)
+        expected, count = scores_from_history(user_id=profile.user_id)
+        slugs = set(expected) | set(profile.city_scores)
+        difference = max(
+            (abs(expected.get(s, 0.0) - profile.city_scores.get(s, 0.0)) for s in slugs),
+            default=0.0,
+        )
+        count_was = profile.swipe_count
+        drifted = difference > tolerance or count != count_was
+        if fix and (drifted or profile.city_scores != expected):
+            profile.city_scores = expected
+            profile.swipe_count = count
+            profile.save(update_fields=["city_scores", "swipe_count", "updated_at"])
+    if not drifted:
+        return None
+    return Drift(profile.user_id, profile.user.get_username(), difference, count_was, count)
