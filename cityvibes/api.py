@@ -35,7 +35,9 @@ def _first_message(detail) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.status_code, exc.message, exc.details), status=exc.status_code)
+        return Response(
+            error_body(exc.status_code, exc.message, exc.details), status=exc.status_code
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -107,7 +109,9 @@ def error_responses(*codes: int) -> dict:
         404: "Not found.",
         409: "Conflicts with the current state.",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes
+    }
 
 
 def add_generic_error_responses(result, generator, request, public):

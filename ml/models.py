@@ -13,7 +13,7 @@ class ModelVersion(models.Model):
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     classes = models.JSONField(
-        help_text="Ordered list of city slugs: entry i of a probability array belongs to classes[i]."
+        help_text="Ordered city slugs: entry i of a probability array belongs to classes[i]."
     )
     is_active = models.BooleanField(
         default=False, help_text="The active version scores new photos. Exactly one is active."

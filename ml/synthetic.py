@@ -107,10 +107,18 @@ def draw_city_photo(slug: str, index: int, size: int = 192) -> Image.Image:
         box = (left, horizon - bh, left + bw, horizon)
         draw.rectangle(box, fill=colour)
         if style.roof == "pointed":
-            draw.polygon([(left, horizon - bh), (left + bw / 2, horizon - bh - bw * 0.7),
-                          (left + bw, horizon - bh)], fill=colour)
+            draw.polygon(
+                [
+                    (left, horizon - bh),
+                    (left + bw / 2, horizon - bh - bw * 0.7),
+                    (left + bw, horizon - bh),
+                ],
+                fill=colour,
+            )
         elif style.roof == "domed":
-            draw.ellipse((left, horizon - bh - bw / 2, left + bw, horizon - bh + bw / 2), fill=colour)
+            draw.ellipse(
+                (left, horizon - bh - bw / 2, left + bw, horizon - bh + bw / 2), fill=colour
+            )
         if style.time_of_day != "day":
             for _ in range(int(bh * bw / 60)):
                 wx = left + rng.uniform(0.1, 0.9) * bw
@@ -118,7 +126,8 @@ def draw_city_photo(slug: str, index: int, size: int = 192) -> Image.Image:
                 draw.rectangle((wx, wy, wx + 1.5, wy + 1.5), fill=(255, 220, 120))
 
     ground_colour = (
-        _hsv_to_rgb(0.3, 0.5, 0.55 * brightness) if style.greenery > 0.5
+        _hsv_to_rgb(0.3, 0.5, 0.55 * brightness)
+        if style.greenery > 0.5
         else _hsv_to_rgb(0.1, 0.1, 0.5 * brightness)
     )
     if style.water:

@@ -1,6 +1,7 @@
 """Admin for cities and photos, with a bulk import page for `url,city` lines."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -29,9 +30,22 @@ class CityAdmin(admin.ModelAdmin):
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
     change_list_template = "admin/photos/photo/change_list.html"
-    list_display = ["thumbnail", "id", "city", "status", "queue_position", "top_cities", "is_synthetic"]
+    list_display = [
+        "thumbnail",
+        "id",
+        "city",
+        "status",
+        "queue_position",
+        "top_cities",
+        "is_synthetic",
+    ]
     list_display_links = ["thumbnail", "id"]
-    list_filter = ["status", "is_synthetic", "model_version", ("city", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        "status",
+        "is_synthetic",
+        "model_version",
+        ("city", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["city__name", "city__slug", "image_url", "source", "=id"]
     list_select_related = ["city", "model_version"]
     list_per_page = 50
@@ -42,6 +56,7 @@ class PhotoAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     fields = ["preview", "image", "image_url", "city", "is_synthetic", *readonly_fields[1:]]
     actions = ["reject_photos"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _image_src(self, photo):
         return selectors.photo_image_url(photo=photo)
@@ -50,7 +65,8 @@ class PhotoAdmin(admin.ModelAdmin):
     def thumbnail(self, photo):
         alt = photo.city.name if photo.city_id else "city photo"
         return format_html(
-            '<img src="{}" alt="{}" loading="lazy" style="height:64px;width:64px;object-fit:cover;border-radius:4px">',
+            '<img src="{}" alt="{}" loading="lazy" width="64" height="64" '
+            'style="object-fit:cover;border-radius:4px">',
             self._image_src(photo),
             alt,
         )
@@ -71,7 +87,9 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected photos (take them out of the deck)")
     def reject_photos(self, request, queryset):
         for photo_id in queryset.values_list("pk", flat=True):
-            services.photo_reject(photo_id=photo_id, reason=f"Rejected by {request.user} in the admin.")
+            services.photo_reject(
+                photo_id=photo_id, reason=f"Rejected by {request.user} in the admin."
+            )
         self.message_user(request, f"Rejected {queryset.count()} photos.", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
@@ -100,8 +118,9 @@ class PhotoAdmin(admin.ModelAdmin):
     def import_view(self, request):
         if not self.has_add_permission(request):
             return redirect("admin:index")
-        form = PhotoImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        posted = request.method == "POST"
+        form = PhotoImportForm(request.POST, request.FILES) if posted else PhotoImportForm()
+        if posted and form.is_valid():
             photos = form.save()
             if photos is not None:
                 self.message_user(

@@ -46,7 +46,9 @@ class PhotoImportForm(forms.Form):
     def save(self):
         """Import every line or none. Per-line problems become form errors."""
         try:
-            return services.photos_import_lines(text=self.cleaned_data["text"], source="admin import")
+            return services.photos_import_lines(
+                text=self.cleaned_data["text"], source="admin import"
+            )
         except ApplicationError as error:
             line_errors = error.details.get("lines", {})
             self.add_error(None, error.message)

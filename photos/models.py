@@ -29,7 +29,9 @@ class Photo(models.Model):
         upload_to="photos/%Y/%m/", blank=True, help_text="A stored image file (upload or import)."
     )
     image_url = models.URLField(
-        max_length=2000, blank=True, help_text="Where the image is hosted, when it is not stored here."
+        max_length=2000,
+        blank=True,
+        help_text="Where the image is hosted, when it is not stored here.",
     )
     city = models.ForeignKey(
         City,

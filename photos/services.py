@@ -134,7 +134,9 @@ def photos_import_lines(*, text: str, source: str = "bulk import") -> list[Photo
 def _validated_probabilities(probabilities: Sequence[float], class_count: int) -> list[float]:
     values = [float(value) for value in probabilities]
     if len(values) != class_count:
-        raise ValueError(f"Expected {class_count} probabilities (one per class), got {len(values)}.")
+        raise ValueError(
+            f"Expected {class_count} probabilities (one per class), got {len(values)}."
+        )
     if any(not math.isfinite(value) or value < 0 for value in values):
         raise ValueError("Probabilities must be finite and non-negative.")
     if abs(sum(values) - 1.0) > PROBABILITY_SUM_TOLERANCE:

@@ -17,11 +17,11 @@ _counter = itertools.count()
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        skip_postgeneration_save = True
+        skip_postgeneration_save = True  # the related profile needs no second save of the user
 
     username = factory.Sequence(lambda n: f"person{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
+    password = factory.django.Password("a-long-test-password")
     profile = factory.RelatedFactory("tests.factories.ProfileFactory", factory_related_name="user")
 
 
@@ -34,7 +34,9 @@ class ProfileFactory(factory.django.DjangoModelFactory):
 
 def pending_photo(*, city_slug: str | None = "paris") -> Photo:
     city = City.objects.get(slug=city_slug) if city_slug else None
-    return Photo.objects.create(image_url=f"https://images.example.com/{next(_counter)}.jpg", city=city)
+    return Photo.objects.create(
+        image_url=f"https://images.example.com/{next(_counter)}.jpg", city=city
+    )
 
 
 def published_photo(*, city_slug: str = "paris", probabilities=None) -> Photo:

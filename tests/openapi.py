@@ -44,7 +44,9 @@ def assert_matches_schema(response) -> None:
     path, method = request.path, request.method.lower()
     templates = [template for pattern, template in _path_patterns() if pattern.match(path)]
     if not templates:
-        assert response.status_code == 404, f"{method.upper()} {path} is not in the OpenAPI document"
+        assert response.status_code == 404, (
+            f"{method.upper()} {path} is not in the OpenAPI document"
+        )
         return
     document = openapi_document()
     operation = document["paths"][templates[0]].get(method)

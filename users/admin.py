@@ -23,13 +23,24 @@ class ProfileAdmin(ReadOnlyAdmin):
     list_filter = ["is_guest"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
-    fields = ["user", "is_guest", "swipe_count", "queue_position", "top_cities", "created_at", "updated_at"]
+    fields = [
+        "user",
+        "is_guest",
+        "swipe_count",
+        "queue_position",
+        "top_cities",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description="top cities")
     def top_cities(self, profile):
         best = sorted(profile.city_scores.items(), key=lambda item: -item[1])[:5]
-        return format_html_join(", ", "{} {}", ((slug, f"{score:+.2f}") for slug, score in best)) or "-"
+        return (
+            format_html_join(", ", "{} {}", ((slug, f"{score:+.2f}") for slug, score in best))
+            or "-"
+        )
 
 
 @admin.register(Swipe)

@@ -62,14 +62,14 @@ class GuestCreateApi(APIView):
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class RegisterInputSerializer(serializers.Serializer):
         username = serializers.RegexField(
             r"^[\w.@+-]+\Z",
             max_length=150,
             error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
         )
         password = serializers.CharField(max_length=128, write_only=True)
-        email = serializers.EmailField(required=False, allow_blank=True, default="")
+        email = serializers.EmailField(required=False, allow_blank=True)
 
     @extend_schema(
         tags=["auth"],
@@ -78,11 +78,11 @@ class RegisterApi(APIView):
             "Creates an account. Called with a guest's credentials, it upgrades that guest in "
             "place: swipes and scores are kept and the token stays valid."
         ),
-        request=InputSerializer,
+        request=RegisterInputSerializer,
         responses={201: SessionOutputSerializer, **error_responses(400, 409)},
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(current_user=request.user, **data.validated_data)
         return _session_response(request, user, status_code=status.HTTP_201_CREATED)
@@ -92,18 +92,18 @@ class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = [SessionAuthentication]
 
-    class InputSerializer(serializers.Serializer):
+    class LoginInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, write_only=True)
 
     @extend_schema(
         tags=["auth"],
         summary="Log in",
-        request=InputSerializer,
+        request=LoginInputSerializer,
         responses={200: SessionOutputSerializer, **error_responses(400)},
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, **data.validated_data)
         if user is None:
@@ -199,11 +199,11 @@ class SwipeApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.swipes_of(user=self.request.user)
 
-    class InputSerializer(serializers.Serializer):
+    class SwipeInputSerializer(serializers.Serializer):
         photo = serializers.IntegerField(min_value=1, help_text="Id of the photo swiped.")
         direction = serializers.ChoiceField(choices=["left", "right"])
 
-    class CreatedSerializer(SwipeOutputSerializer):
+    class SwipeCreatedSerializer(SwipeOutputSerializer):
         created = serializers.BooleanField(
             help_text="False when this repeats an earlier identical swipe (nothing changed)."
         )
@@ -222,15 +222,15 @@ class SwipeApi(generics.ListAPIView):
             "`created: false` and changes nothing. Swiping the other way on a photo you "
             "already swiped is a 409: undo first."
         ),
-        request=InputSerializer,
+        request=SwipeInputSerializer,
         responses={
-            201: CreatedSerializer,
-            200: CreatedSerializer,
+            201: SwipeCreatedSerializer,
+            200: SwipeCreatedSerializer,
             **error_responses(400, 401, 404, 409),
         },
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.SwipeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.swipe_record(
             user=request.user,

@@ -32,9 +32,7 @@ def scores_from_history(*, user_id: int) -> tuple[dict[str, float], int]:
     """The running scores the swipe history gives (in swipe order), and the swipe count."""
     scores: dict[str, float] = {}
     swipes = (
-        Swipe.objects.filter(user_id=user_id)
-        .select_related("photo__model_version")
-        .order_by("id")
+        Swipe.objects.filter(user_id=user_id).select_related("photo__model_version").order_by("id")
     )
     count = 0
     for swipe in swipes.iterator(chunk_size=500):
@@ -63,7 +61,7 @@ def match_value(score: float, strongest: float) -> int:
 
 
 def recommendations(*, user, limit: int) -> tuple[list[RankedCity], int]:
-    """Cities sorted by running score (ties by name), with their match value; and the swipe count."""
+    """Cities by running score (ties by name) with their match value, and the swipe count."""
     profile = profile_get(user=user)
     names = photo_selectors.city_names_by_slug()
     scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}

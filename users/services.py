@@ -61,7 +61,9 @@ def user_register(*, current_user, username: str, password: str, email: str = ""
     try:
         validate_password(password, user=User(username=username, email=email))
     except ValidationError as error:
-        raise ApplicationError(" ".join(error.messages), details={"password": error.messages})
+        raise ApplicationError(
+            " ".join(error.messages), details={"password": error.messages}
+        ) from error
     with transaction.atomic():
         if candidate is None:
             user = User.objects.create_user(username=username, email=email, password=password)

@@ -135,16 +135,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cityvibes.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
-
 SPECTACULAR_SETTINGS = {
     "TITLE": "City Vibes API",
     "DESCRIPTION": (
         "Swipe on city photos and get the cities that match your taste. Authenticate with "
         "`Authorization: Token <key>` (from `POST /api/v1/auth/guest/`, `/register/` or "
-        "`/login/`) or with a browser session. Every error is JSON: `{\"meta\": {\"type\": \"error\", \"code\": 400, "
-        "\"message\": \"...\", \"details\": {...}}}` with the matching HTTP status."
+        "`/login/`) or with a browser session. Every error is JSON: "
+        '`{"meta": {"type": "error", "code": 400, '
+        '"message": "...", "details": {...}}}` with the matching HTTP status.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

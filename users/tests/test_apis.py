@@ -3,7 +3,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.openapi import SchemaCheckingAPIClient
-
 from users.models import Profile, Swipe
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +42,9 @@ def test_swipe_flow_over_http(guest_client, published_photos):
 
     undone = guest_client.post("/api/v1/swipes/undo/")
     assert undone.status_code == 200 and undone.json()["photo"] == deck[0]["id"]
-    assert guest_client.get("/api/v1/photos/next/?limit=1").json()["results"][0]["id"] == deck[0]["id"]
+    assert (
+        guest_client.get("/api/v1/photos/next/?limit=1").json()["results"][0]["id"] == deck[0]["id"]
+    )
     assert guest_client.post("/api/v1/swipes/undo/").status_code == 404
 
     guest_client.post(SWIPES, {"photo": deck[1]["id"], "direction": "left"}, format="json")
@@ -64,7 +65,9 @@ def test_swipe_flow_over_http(guest_client, published_photos):
         ("photo=1&direction=left", "form", 415, "Unsupported media type"),
     ],
 )
-def test_malformed_swipes_get_json_errors(guest_client, published_photos, body, content_type, status, message):
+def test_malformed_swipes_get_json_errors(
+    guest_client, published_photos, body, content_type, status, message
+):
     published_photos(1)
     if content_type == "json":
         response = guest_client.post(SWIPES, body, format="json")
@@ -144,7 +147,10 @@ def test_register_login_logout(api_client, published_photos):
     wrong = fresh.post(
         "/api/v1/auth/login/", {"username": "grace", "password": "nope"}, format="json"
     )
-    assert wrong.status_code == 400 and wrong.json()["meta"]["message"] == "Wrong username or password."
+    assert (
+        wrong.status_code == 400
+        and wrong.json()["meta"]["message"] == "Wrong username or password."
+    )
     login = api_client.post(
         "/api/v1/auth/login/",
         {"username": "grace", "password": "a-long-test-password"},
@@ -185,7 +191,9 @@ def test_session_writes_need_csrf(db, published_photos):
     assert ok.status_code == 201
 
 
-def test_list_endpoints_have_constant_query_counts(guest_client, published_photos, django_assert_max_num_queries):
+def test_list_endpoints_have_constant_query_counts(
+    guest_client, published_photos, django_assert_max_num_queries
+):
     photos = published_photos(30)
     for photo in photos[:20]:
         guest_client.post(SWIPES, {"photo": photo.pk, "direction": "right"}, format="json")

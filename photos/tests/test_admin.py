@@ -1,0 +1,84 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from photos.models import Photo
+from tests.factories import UserFactory
+from users import services as user_services
+
+pytestmark = pytest.mark.django_db
+
+IMPORT_URL = "/admin/photos/photo/import/"
+
+
+@pytest.fixture
+def admin_client(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    return client
+
+
+def test_photo_changelist_shows_thumbnails_and_top_cities(admin_client, published_photos):
+    published_photos(2, cities=("kyoto",))
+    page = admin_client.get("/admin/photos/photo/?status__exact=published").content.decode()
+    assert page.count('alt="Kyoto"') == 2
+    assert "kyoto 0.60" in page
+    assert "Import many photos" in page
+    search = admin_client.get("/admin/photos/photo/?q=kyoto")
+    assert search.status_code == 200
+
+
+def test_bulk_import_of_pasted_lines(admin_client, label_prior, django_capture_on_commit_callbacks):
+    lines = "url,city\nhttps://x.example/1.jpg,Paris\nhttps://x.example/2.jpg,rome\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(IMPORT_URL, {"lines": lines})
+    assert response.status_code == 302
+    assert Photo.objects.filter(status=Photo.Status.PUBLISHED).count() == 2
+
+
+def test_bulk_import_shows_each_bad_line_and_imports_nothing(admin_client, label_prior):
+    lines = "https://x.example/1.jpg,Paris\nhttps://x.example/2.jpg,Gotham\nnope,rome\n"
+    response = admin_client.post(IMPORT_URL, {"lines": lines})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "2 of 3 lines have errors; nothing was imported." in page
+    assert "Line 2: Unknown city &#x27;Gotham&#x27;" in page
+    assert "Line 3: &#x27;nope&#x27; is not a valid http(s) URL." in page
+    assert not Photo.objects.exists()
+
+
+def test_bulk_import_from_a_csv_file(admin_client, label_prior):
+    upload = SimpleUploadedFile("photos.csv", b"url,city\nhttps://x.example/9.jpg,tokyo\n")
+    response = admin_client.post(IMPORT_URL, {"csv_file": upload})
+    assert response.status_code == 302
+    assert Photo.objects.get().city.slug == "tokyo"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Paste some lines or choose a CSV file."),
+        ({"csv_file": SimpleUploadedFile("x.csv", b"\xff\xfe\x00bad")}, "not UTF-8"),
+    ],
+)
+def test_bulk_import_form_errors(admin_client, data, message):
+    response = admin_client.post(IMPORT_URL, data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_admin_add_photo_without_image_is_a_form_error(admin_client):
+    response = admin_client.post("/admin/photos/photo/add/", {"image_url": "", "city": ""})
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    assert not Photo.objects.exists()
+
+
+def test_profiles_and_swipes_are_read_only_in_the_admin(admin_client, published_photos):
+    guest, _ = user_services.guest_create()
+    (photo,) = published_photos(1)
+    user_services.swipe_record(user=guest, photo_id=photo.pk, direction="right")
+    assert admin_client.get("/admin/users/profile/").status_code == 200
+    assert admin_client.get("/admin/users/swipe/").status_code == 200
+    assert admin_client.get("/admin/users/swipe/add/").status_code == 403
+    profile_page = admin_client.get(f"/admin/users/profile/{guest.profile.pk}/change/")
+    assert profile_page.status_code == 200 and "paris +0.60" in profile_page.content.decode()

@@ -1,0 +1,124 @@
+import pytest
+
+from cityvibes.errors import ApplicationError
+from photos import services
+from photos.catalog import read_city_catalog
+from photos.models import City, Photo
+from tests.factories import pending_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_migration_loads_the_266_city_catalog():
+    assert City.objects.count() == 266 == len(read_city_catalog())
+    assert City.objects.get(slug="san-francisco-bay-area").name == "San Francisco Bay Area"
+
+
+def test_catalog_sync_creates_and_renames_without_deleting():
+    created, renamed = services.city_catalog_sync(
+        rows=[("atlantis", "Atlantis"), ("paris", "Paris, France")]
+    )
+    assert (created, renamed) == (1, 1)
+    assert City.objects.get(slug="paris").name == "Paris, France"
+    assert City.objects.count() == 267
+
+
+def test_import_lines_creates_photos_that_get_scored_and_published(
+    label_prior, django_capture_on_commit_callbacks
+):
+    text = "url,city\nhttps://a.example/1.jpg,paris\n\nhttps://a.example/2.jpg, Rome \nhttps://a.example/3.jpg,"
+    with django_capture_on_commit_callbacks(execute=True):
+        photos = services.photos_import_lines(text=text)
+    assert len(photos) == 3
+    stored = {p.image_url: p for p in Photo.objects.all()}
+    assert stored["https://a.example/1.jpg"].status == Photo.Status.PUBLISHED
+    assert stored["https://a.example/2.jpg"].city.slug == "rome"
+    unlabelled = stored["https://a.example/3.jpg"]
+    assert unlabelled.status == Photo.Status.PENDING
+    assert "label prior needs a city label" in unlabelled.status_reason
+    positions = sorted(p.queue_position for p in stored.values() if p.queue_position is not None)
+    assert positions == [0, 1]
+
+
+def test_import_with_any_bad_line_imports_nothing_and_names_each_line(label_prior):
+    pending_photo().__class__.objects.create(image_url="https://a.example/old.jpg")
+    text = "\n".join(
+        [
+            "https://a.example/ok.jpg,paris",
+            "ftp://a.example/x.jpg,paris",
+            "https://a.example/y.jpg,Atlantis",
+            "https://a.example/old.jpg,rome",
+            "https://a.example/ok.jpg,tokyo",
+            "not a url",
+        ]
+    )
+    with pytest.raises(ApplicationError) as caught:
+        services.photos_import_lines(text=text)
+    lines = caught.value.details["lines"]
+    assert set(lines) == {"2", "3", "4", "5", "6"}
+    assert "valid http(s) URL" in lines["2"]
+    assert "Unknown city 'Atlantis'" in lines["3"]
+    assert "imported before" in lines["4"]
+    assert "Same URL as line 1" in lines["5"]
+    assert caught.value.message.startswith("5 of 6 lines have errors")
+    assert Photo.objects.count() == 2  # the two made above, none imported
+
+
+def test_import_needs_lines(db):
+    with pytest.raises(ApplicationError, match="No `url,city` lines"):
+        services.photos_import_lines(text="url,city\n\n")
+
+
+def test_photo_needs_an_image_or_a_valid_url(db):
+    with pytest.raises(ApplicationError, match="image file or an image URL"):
+        services.photo_create()
+    with pytest.raises(ApplicationError, match="not a valid"):
+        services.photo_create(image_url="javascript:alert(1)")
+    assert not Photo.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "message"),
+    [
+        ([1.0], "Expected 266 probabilities"),
+        ([-0.5, 1.5] + [0.0] * 264, "non-negative"),
+        ([float("nan")] + [0.0] * 265, "finite"),
+        ([0.5] + [0.0] * 265, "sum to 1"),
+    ],
+)
+def test_bad_probability_arrays_are_refused(label_prior, probabilities, message):
+    photo = pending_photo()
+    with pytest.raises(ValueError, match=message):
+        services.photo_record_scores(
+            photo_id=photo.pk, probabilities=probabilities, model_version=label_prior
+        )
+    photo.refresh_from_db()
+    assert photo.probabilities is None and photo.status == Photo.Status.PENDING
+
+
+def test_publishing_appends_to_the_queue_and_rescoring_keeps_the_position(label_prior):
+    uniform = [1 / 266] * 266
+    first, second = pending_photo(), pending_photo()
+    services.photo_record_scores(
+        photo_id=second.pk, probabilities=uniform, model_version=label_prior
+    )
+    services.photo_record_scores(
+        photo_id=first.pk, probabilities=uniform, model_version=label_prior
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (second.queue_position, first.queue_position) == (0, 1)
+
+    rescored = [0.0] * 265 + [1.0]
+    services.photo_record_scores(
+        photo_id=second.pk, probabilities=rescored, model_version=label_prior
+    )
+    second.refresh_from_db()
+    assert second.queue_position == 0 and second.probabilities[-1] == 1.0
+
+
+def test_rejected_photo_leaves_the_deck(published_photos):
+    (photo,) = published_photos(1)
+    services.photo_reject(photo_id=photo.pk, reason="blurry")
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.REJECTED and photo.status_reason == "blurry"

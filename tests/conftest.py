@@ -1,0 +1,36 @@
+"""Fixtures for cross-app tests that need the real parts: PostgreSQL and a Celery broker."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+
+@pytest.fixture
+def postgres_only(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+def _real_broker_url() -> str:
+    url = settings.CELERY_BROKER_URL
+    return url if url.startswith(("redis://", "amqp://", "rediss://", "amqps://")) else ""
+
+
+@pytest.fixture
+def celery_worker_on_broker(db):
+    """A real Celery worker (in a thread of this process) consuming from the configured broker;
+    tasks are sent over the broker instead of running eagerly."""
+    if not _real_broker_url():
+        pytest.skip("needs a real broker: set CELERY_BROKER_URL=redis://... or amqp://...")
+    from celery.contrib.testing.worker import start_worker
+
+    from cityvibes.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+        ):
+            yield app
+    finally:
+        app.conf.task_always_eager = True
