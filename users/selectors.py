@@ -66,7 +66,9 @@ def recommendations(*, user, limit: int) -> tuple[list[RankedCity], int]:
     names = photo_selectors.city_names_by_slug()
     scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}
     strongest = max((abs(score) for score in scores.values()), default=0.0)
-    ordered = sorted(scores.items(), key=lambda item: (-item[1], names[item[0]]))[:limit]
+    # Rounded for ordering only, so that float noise does not break ties by name.
+    ordered = sorted(scores.items(), key=lambda item: (-round(item[1], 9), names[item[0]]))
+    ordered = ordered[:limit]
     ranked = [
         RankedCity(rank, slug, names[slug], score, match_value(score, strongest))
         for rank, (slug, score) in enumerate(ordered, start=1)

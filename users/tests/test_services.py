@@ -177,3 +177,14 @@ def test_registration_errors(db):
             current_user=registered, username="other", password="a-long-password-1"
         )
     assert not Profile.objects.filter(user__username__in=["newbie", "other"]).exists()
+
+
+def test_equal_scores_rank_by_name_despite_float_noise(published_photos):
+    user = UserFactory()
+    kyoto, istanbul = published_photos(2, cities=("kyoto", "istanbul"))
+    services.swipe_record(user=user, photo_id=kyoto.pk, direction="right")
+    services.swipe_record(user=user, photo_id=istanbul.pk, direction="right")
+    ranked, swipe_count = selectors.recommendations(user=user, limit=3)
+    assert [city.slug for city in ranked[:2]] == ["istanbul", "kyoto"]
+    assert [city.match for city in ranked[:2]] == [100, 100]
+    assert ranked[2].match == 50 and swipe_count == 2
