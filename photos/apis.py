@@ -1,6 +1,6 @@
 """Public read endpoints of the photos app: the city catalog."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
@@ -18,9 +18,16 @@ class CityOutputSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "photo_count"]
 
 
+class CitySearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        required=False, max_length=100, help_text="Part of a city name or slug."
+    )
+
+
 @extend_schema(
     tags=["cities"],
-    parameters=[OpenApiParameter("search", str, description="Part of a city name or slug.")],
+    parameters=[CitySearchQuerySerializer],
+    responses={200: CityOutputSerializer(many=True), **error_responses(400)},
 )
 class CityListApi(generics.ListAPIView):
     """All cities of the catalog, by name."""
@@ -29,7 +36,9 @@ class CityListApi(generics.ListAPIView):
     serializer_class = CityOutputSerializer
 
     def get_queryset(self):
-        return selectors.city_list(search=self.request.query_params.get("search", "").strip())
+        query = CitySearchQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # e.g. NUL characters, which PostgreSQL refuses
+        return selectors.city_list(search=query.validated_data.get("search", "").strip())
 
 
 @extend_schema(tags=["cities"], responses={200: CityOutputSerializer, **error_responses(404)})

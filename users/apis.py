@@ -19,6 +19,7 @@ from photos.selectors import photo_image_url
 from . import selectors, services
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MAX_ID = 2**63 - 1  # the largest primary key the databases store; larger ones are a 400, not a 500
 
 
 class ProfileOutputSerializer(serializers.Serializer):
@@ -200,7 +201,9 @@ class SwipeApi(generics.ListAPIView):
         return selectors.swipes_of(user=self.request.user)
 
     class SwipeInputSerializer(serializers.Serializer):
-        photo = serializers.IntegerField(min_value=1, help_text="Id of the photo swiped.")
+        photo = serializers.IntegerField(
+            min_value=1, max_value=MAX_ID, help_text="Id of the photo swiped."
+        )
         direction = serializers.ChoiceField(choices=["left", "right"])
 
     class SwipeCreatedSerializer(SwipeOutputSerializer):

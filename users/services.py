@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
@@ -51,25 +51,30 @@ def guest_create() -> tuple[object, Token]:
 
 def user_register(*, current_user, username: str, password: str, email: str = ""):
     """Register. A guest is upgraded in place, so their profile and swipes stay theirs."""
-    if current_user is not None and current_user.is_authenticated:
-        profile = getattr(current_user, "profile", None)
-        if profile is None or not profile.is_guest:
-            raise ConflictError("You are already registered. Log out to create another account.")
+    guest = current_user if current_user is not None and current_user.is_authenticated else None
+    if guest is not None and not getattr(getattr(guest, "profile", None), "is_guest", False):
+        raise ConflictError("You are already registered. Log out to create another account.")
     if User.objects.filter(username__iexact=username).exists():
         raise ConflictError(f"The username '{username}' is taken.")
-    candidate = current_user if current_user is not None and current_user.is_authenticated else None
     try:
         validate_password(password, user=User(username=username, email=email))
     except ValidationError as error:
         raise ApplicationError(
             " ".join(error.messages), details={"password": error.messages}
         ) from error
+    try:
+        return _user_save_registration(guest, username=username, password=password, email=email)
+    except IntegrityError as error:  # the same name registered concurrently
+        raise ConflictError(f"The username '{username}' is taken.") from error
+
+
+def _user_save_registration(guest, *, username: str, password: str, email: str):
     with transaction.atomic():
-        if candidate is None:
+        if guest is None:
             user = User.objects.create_user(username=username, email=email, password=password)
             Profile.objects.create(user=user)
         else:
-            user = User.objects.select_for_update().get(pk=candidate.pk)
+            user = User.objects.select_for_update().get(pk=guest.pk)
             user.username = username
             user.email = email
             user.set_password(password)

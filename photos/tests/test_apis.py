@@ -15,3 +15,10 @@ def test_city_detail_and_unknown_slug(api_client):
     assert api_client.get("/api/v1/cities/tokyo/").json()["name"] == "Tokyo"
     missing = api_client.get("/api/v1/cities/atlantis/")
     assert missing.status_code == 404 and missing.json()["meta"]["code"] == 404
+
+
+@pytest.mark.parametrize("query", ["search=%00", "search=" + "x" * 101])
+def test_bad_search_is_400_not_500(api_client, query):
+    response = api_client.get(f"/api/v1/cities/?{query}")
+    assert response.status_code == 400
+    assert response.json()["meta"]["message"].startswith("search:")

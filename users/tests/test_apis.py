@@ -60,6 +60,9 @@ def test_swipe_flow_over_http(guest_client, published_photos):
         ({"direction": "right"}, "json", 400, "photo: This field is required"),
         ({"photo": 1}, "json", 400, "direction: This field is required"),
         ({"photo": 1, "direction": "up"}, "json", 400, "direction"),
+        ({"photo": 10**30, "direction": "left"}, "json", 400, "photo: Ensure this value"),
+        ({"photo": None, "direction": "left"}, "json", 400, "photo: This field may not be null"),
+        ({"photo": 1, "direction": "le\u0000ft"}, "json", 400, "direction"),
         ('{"photo": 1,', "raw", 400, "JSON parse error"),
         ("[1, 2]", "raw", 400, "Invalid data"),
         ("photo=1&direction=left", "form", 415, "Unsupported media type"),
@@ -165,6 +168,7 @@ def test_register_login_logout(api_client, published_photos):
         ({"username": "x y", "password": "a-long-test-password"}, 400, "username"),
         ({"username": "bob", "password": "123"}, 400, "password"),
         ({"username": "bob"}, 400, "password"),
+        ({"username": "bob", "password": "a-long-\u0000-password"}, 400, "password"),
         ({"username": "bob", "password": "a-long-test-password", "email": "no"}, 400, "email"),
     ],
 )
@@ -209,3 +213,11 @@ def test_unknown_api_path_is_json_404(client, db):
     response = client.get("/api/v1/nope/")
     assert response.status_code == 404
     assert response.json()["meta"]["message"].startswith("No API endpoint")
+
+
+def test_login_with_nul_characters_is_400(api_client, db):
+    response = api_client.post(
+        "/api/v1/auth/login/", {"username": "a\u0000b", "password": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Null characters are not allowed" in response.json()["meta"]["message"]
