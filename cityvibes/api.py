@@ -7,8 +7,9 @@ Every error leaves the API as ``{"meta": {"type": "error", "code": <status>, "me
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -62,10 +63,37 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def _json_error(code: int, message: str) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=code)
+
+
+@csrf_exempt  # a token client that mistypes a path deserves the 404, not a CSRF page
 def api_not_found(request):
-    return JsonResponse(
-        error_body(404, f"No API endpoint at {request.path}. See /api/v1/docs/."), status=404
-    )
+    return _json_error(404, f"No API endpoint at {request.path}. See /api/v1/docs/.")
+
+
+def handler400(request, exception=None):
+    if _wants_json(request):
+        return _json_error(400, f"Bad request: {exception or 'malformed request'}.")
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _wants_json(request):
+        return _json_error(403, str(exception) or "Not allowed.")
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    if _wants_json(request):
+        return _json_error(403, f"CSRF check failed: {reason}")
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
 
 
 def handler404(request, exception=None):
@@ -78,10 +106,7 @@ def handler404(request, exception=None):
 
 def handler500(request):
     if _wants_json(request):
-        return JsonResponse(
-            error_body(500, "Internal server error. It has been logged."),
-            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        )
+        return _json_error(500, "Internal server error. It has been logged.")
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -18,5 +18,7 @@ urlpatterns = [
 # Local media on the embedded default; production serves media from its storage (e.g. S3).
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "cityvibes.api.handler400"
+handler403 = "cityvibes.api.handler403"
 handler404 = "cityvibes.api.handler404"
 handler500 = "cityvibes.api.handler500"

@@ -68,10 +68,14 @@ def photo_score(*, photo_id: int) -> bool:
     if photo.model_version_id == version.pk and photo.probabilities is not None:
         return True  # already done: running twice is harmless
     if version.kind != ModelVersion.Kind.LABEL_PRIOR:
-        raise NotImplementedError("CNN scoring arrives with the ml issue.")
-    if photo.city is None:
         photo_services.photo_mark_pending(
-            photo_id=photo_id, reason="Unlabelled, and the label prior needs a city label."
+            photo_id=photo_id, reason=f"Scoring with a {version.kind} model is not available yet."
+        )
+        return False
+    if photo.city is None or photo.city.slug not in version.classes:
+        photo_services.photo_mark_pending(
+            photo_id=photo_id,
+            reason=f"The label prior needs a city label among the {version.name} classes.",
         )
         return False
     probabilities = label_prior_probabilities(classes=version.classes, city_slug=photo.city.slug)

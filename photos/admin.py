@@ -1,6 +1,7 @@
 """Admin for cities and photos, with a bulk import page for `url,city` lines."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.shortcuts import redirect
@@ -13,11 +14,20 @@ from .forms import PhotoImportForm
 from .models import City, Photo
 
 
+def _validate_photo_url(url: str) -> None:
+    if problem := services.url_problem(url):
+        raise ValidationError(problem)
+
+
 @admin.register(City)
 class CityAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "photo_count"]
     search_fields = ["name", "slug"]
     readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Model versions and people's scores refer to cities by slug.
+        return [*self.readonly_fields, "slug"] if obj is not None else self.readonly_fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(photo_count=Count("photos"))
@@ -84,13 +94,27 @@ class PhotoAdmin(admin.ModelAdmin):
             return "not scored"
         return format_html_join(", ", "{} {}", ((slug, f"{p:.2f}") for slug, p in pairs))
 
-    @admin.action(description="Reject selected photos (take them out of the deck)")
+    @admin.action(
+        description="Reject selected photos (take them out of the deck)", permissions=["change"]
+    )
     def reject_photos(self, request, queryset):
         for photo_id in queryset.values_list("pk", flat=True):
             services.photo_reject(
                 photo_id=photo_id, reason=f"Rejected by {request.user} in the admin."
             )
         self.message_user(request, f"Rejected {queryset.count()} photos.", messages.SUCCESS)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once scored, the array belongs to this image and label: changing them would lie.
+        if obj is not None and obj.status != Photo.Status.PENDING:
+            return [*self.readonly_fields, "image", "image_url", "city"]
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "image_url" in form.base_fields:
+            form.base_fields["image_url"].validators.append(_validate_photo_url)
+        return form
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -1,6 +1,6 @@
 """Reads of cities and photos."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from .models import City, Photo
 
@@ -33,6 +33,12 @@ def photo_deck(*, from_position: int = 0) -> QuerySet[Photo]:
         .select_related("city")
         .order_by("queue_position")
     )
+
+
+def queue_end() -> int:
+    """The position after the last one given out so far."""
+    last = Photo.objects.aggregate(last=Max("queue_position"))["last"]
+    return 0 if last is None else last + 1
 
 
 def photo_get_in_deck(*, photo_id: int) -> Photo | None:

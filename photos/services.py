@@ -10,13 +10,29 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from cityvibes.errors import ApplicationError
 
+from . import selectors
 from .models import City, Photo
 
 _validate_url = URLValidator(schemes=["http", "https"])
+MAX_URL_LENGTH = Photo._meta.get_field("image_url").max_length
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a photo's image URL, or None when it can."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"The URL is longer than {MAX_URL_LENGTH} characters."
+    if "\x00" in url:
+        return "The URL contains a NUL character."
+    try:
+        _validate_url(url)
+    except ValidationError:
+        return f"'{url[:200]}' is not a valid http(s) URL."
+    return None
+
+
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
 
@@ -48,17 +64,16 @@ def photo_create(
     """Create a pending photo and queue its scoring once the transaction commits."""
     if not image_url and image_file is None:
         raise ApplicationError("A photo needs an image file or an image URL.")
-    if image_url:
-        try:
-            _validate_url(image_url)
-        except ValidationError as error:
-            raise ApplicationError(f"'{image_url}' is not a valid http(s) URL.") from error
+    if image_url and (problem := url_problem(image_url)):
+        raise ApplicationError(problem)
     with transaction.atomic():
         photo = Photo(image_url=image_url, city=city, source=source, is_synthetic=is_synthetic)
         if image_file is not None:
             photo.image.save(image_file.name, image_file, save=False)
         photo.save()
-        transaction.on_commit(lambda: _queue_scoring(photo.pk))
+        # robust: a broker outage must not turn a committed upload into an error; the photo
+        # stays pending and `manage.py score_photos` (ml) picks it up later.
+        transaction.on_commit(lambda: _queue_scoring(photo.pk), robust=True)
     return photo
 
 
@@ -72,15 +87,17 @@ def _queue_scoring(photo_id: int) -> None:
 def photo_lines_parse(*, text: str) -> list[tuple[int, str, str]]:
     """(line number, url, city) for each non-empty `url,city` line; a header line is skipped."""
     rows = []
-    for line_number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
-        fields = [field.strip() for field in fields]
-        if not any(fields) or fields[0].startswith("#"):
-            continue
-        if line_number == 1 and [f.lower() for f in fields[:2]] == ["url", "city"]:
-            continue
-        url = fields[0]
-        city = fields[1] if len(fields) > 1 else ""
-        rows.append((line_number, url, city))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for line_number, fields in enumerate(reader, start=1):
+            fields = [field.strip() for field in fields]
+            if not any(fields) or fields[0].startswith("#"):
+                continue
+            if line_number == 1 and [f.lower() for f in fields[:2]] == ["url", "city"]:
+                continue
+            rows.append((line_number, fields[0], fields[1] if len(fields) > 1 else ""))
+    except csv.Error as error:
+        raise ApplicationError(f"Line {reader.line_num}: not valid CSV ({error}).") from error
     return rows
 
 
@@ -98,19 +115,16 @@ def photos_import_lines(*, text: str, source: str = "bulk import") -> list[Photo
     for city in City.objects.all():
         cities_by_key[city.slug.lower()] = city
         cities_by_key[city.name.lower()] = city
+    candidate_urls = [url for _, url, _ in rows if url_problem(url) is None]
     known_urls = set(
-        Photo.objects.filter(image_url__in=[url for _, url, _ in rows]).values_list(
-            "image_url", flat=True
-        )
+        Photo.objects.filter(image_url__in=candidate_urls).values_list("image_url", flat=True)
     )
     errors: dict[str, str] = {}
     seen_urls: dict[str, int] = {}
     accepted: list[tuple[str, City | None]] = []
     for line_number, url, city_key in rows:
-        try:
-            _validate_url(url)
-        except ValidationError:
-            errors[str(line_number)] = f"'{url[:200]}' is not a valid http(s) URL."
+        if problem := url_problem(url):
+            errors[str(line_number)] = problem
             continue
         city = cities_by_key.get(city_key.lower()) if city_key else None
         if city_key and city is None:
@@ -166,8 +180,7 @@ def _save_with_next_queue_position(photo: Photo, attempts: int = 5) -> None:
     """Concurrent publishers can pick the same position; the unique index rejects the loser,
     which takes the next one."""
     for attempt in range(attempts):
-        last = Photo.objects.aggregate(last=Max("queue_position"))["last"]
-        photo.queue_position = 0 if last is None else last + 1
+        photo.queue_position = selectors.queue_end()
         try:
             with transaction.atomic():
                 photo.save()

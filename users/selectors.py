@@ -3,6 +3,7 @@ ranked cities."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from photos import selectors as photo_selectors
@@ -22,6 +23,15 @@ def photos_next(*, user, limit: int) -> list[Photo]:
     swiped = Swipe.objects.filter(user=user, photo=OuterRef("pk"))
     deck = photo_selectors.photo_deck(from_position=profile.queue_position)
     return list(deck.exclude(Exists(swiped))[:limit])
+
+
+def first_unswiped_position(*, user, from_position: int) -> int:
+    """The queue position of the first deck photo from ``from_position`` on that this person has
+    not swiped; past the end of the queue when there is none."""
+    swiped = Swipe.objects.filter(user=user, photo=OuterRef("pk"))
+    deck = photo_selectors.photo_deck(from_position=from_position).exclude(Exists(swiped))
+    position = deck.values_list("queue_position", flat=True).first()
+    return position if position is not None else photo_selectors.queue_end()
 
 
 def swipes_of(*, user) -> QuerySet[Swipe]:
@@ -55,7 +65,7 @@ class RankedCity:
 def match_value(score: float, strongest: float) -> int:
     """0-100: 50 is neutral, 100 the strongest positive signal of this person, 0 the strongest
     negative. Monotone in the score, so the match bars follow the ranking."""
-    if strongest <= 0:
+    if strongest <= settings.CITYVIBES["SCORE_DRIFT_TOLERANCE"]:
         return 50
     return round(50 + 50 * score / strongest)
 

@@ -17,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 
+from . import selectors
 from .models import Profile, Swipe
 from .selectors import scores_from_history
 
@@ -51,6 +52,7 @@ def guest_create() -> tuple[object, Token]:
 
 def user_register(*, current_user, username: str, password: str, email: str = ""):
     """Register. A guest is upgraded in place, so their profile and swipes stay theirs."""
+    username = User.normalize_username(username)
     guest = current_user if current_user is not None and current_user.is_authenticated else None
     if guest is not None and not getattr(getattr(guest, "profile", None), "is_guest", False):
         raise ConflictError("You are already registered. Log out to create another account.")
@@ -109,11 +111,9 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
             f"direction must be 'left' or 'right', not '{direction}'.",
             details={"direction": ["Must be 'left' or 'right'."]},
         )
-    photo = photo_selectors.photo_get_in_deck(photo_id=photo_id)
-    if photo is None:
-        raise NotFoundError(f"Photo {photo_id} does not exist or is not in the swipe deck.")
     with transaction.atomic():
         profile = _locked_profile(user)
+        # The retry check comes first: a retry must succeed even if the photo left the deck since.
         existing = Swipe.objects.filter(user=user, photo_id=photo_id).first()
         if existing is not None:
             if existing.direction == direction:
@@ -122,10 +122,17 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
                 f"You already swiped {existing.direction} on photo {photo_id}. "
                 "Undo that swipe first to change it.",
             )
+        photo = photo_selectors.photo_get_in_deck(photo_id=photo_id)
+        if photo is None:
+            raise NotFoundError(f"Photo {photo_id} does not exist or is not in the swipe deck.")
         swipe = Swipe.objects.create(user=user, photo=photo, direction=direction)
         _add_scaled(profile.city_scores, photo, swipe.sign)
         profile.swipe_count += 1
-        profile.queue_position = max(profile.queue_position, photo.queue_position + 1)
+        if photo.queue_position <= profile.queue_position:
+            # Swiped at the front of the queue: move the front past everything already swiped.
+            profile.queue_position = selectors.first_unswiped_position(
+                user=user, from_position=photo.queue_position + 1
+            )
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
     return SwipeResult(swipe, created=True)
 
@@ -143,9 +150,13 @@ def swipe_undo_last(*, user) -> Swipe:
         )
         if swipe is None:
             raise NotFoundError("There is no swipe to undo.")
-        _add_scaled(profile.city_scores, swipe.photo, -swipe.sign)
-        profile.swipe_count -= 1
+        profile.swipe_count = max(profile.swipe_count - 1, 0)
+        if profile.swipe_count == 0:
+            profile.city_scores = {}  # exact zeros, not the float residue of add-then-subtract
+        else:
+            _add_scaled(profile.city_scores, swipe.photo, -swipe.sign)
         if swipe.photo.queue_position is not None:
+            # Everything before the front was swiped, and this photo no longer is.
             profile.queue_position = min(profile.queue_position, swipe.photo.queue_position)
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
         swipe_id = swipe.pk

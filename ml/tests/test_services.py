@@ -78,3 +78,14 @@ def test_seed_demo_fills_the_deck_with_synthetic_scored_photos(
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert "exist already" in out.getvalue() and Photo.objects.count() == 6
+
+
+def test_score_photos_command_publishes_what_it_can(label_prior):
+    labelled, unlabelled = pending_photo(city_slug="oslo"), pending_photo(city_slug=None)
+    out = io.StringIO()
+    call_command("score_photos", stdout=out)
+    assert "1 of 2 pending photos scored" in out.getvalue()
+    labelled.refresh_from_db()
+    unlabelled.refresh_from_db()
+    assert labelled.status == Photo.Status.PUBLISHED
+    assert unlabelled.status == Photo.Status.PENDING

@@ -82,3 +82,30 @@ def test_profiles_and_swipes_are_read_only_in_the_admin(admin_client, published_
     assert admin_client.get("/admin/users/swipe/add/").status_code == 403
     profile_page = admin_client.get(f"/admin/users/profile/{guest.profile.pk}/change/")
     assert profile_page.status_code == 200 and "paris +0.60" in profile_page.content.decode()
+
+
+def test_admin_add_photo_with_a_non_http_url_is_a_form_error(admin_client):
+    response = admin_client.post(
+        "/admin/photos/photo/add/", {"image_url": "ftp://x.example/a.jpg", "city": ""}
+    )
+    assert response.status_code == 200
+    assert "is not a valid http(s) URL" in response.content.decode()
+    assert not Photo.objects.exists()
+
+
+def test_published_photo_keeps_its_image_and_label(admin_client, published_photos):
+    (photo,) = published_photos(1)
+    page = admin_client.get(f"/admin/photos/photo/{photo.pk}/change/").content.decode()
+    assert 'name="image_url"' not in page and 'name="city"' not in page
+
+
+def test_reject_action_needs_change_permission(client, published_photos):
+    from django.contrib.auth.models import Permission
+
+    (photo,) = published_photos(1)
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_photo"))
+    client.force_login(viewer)
+    client.post("/admin/photos/photo/", {"action": "reject_photos", "_selected_action": [photo.pk]})
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.PUBLISHED

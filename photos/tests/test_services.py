@@ -122,3 +122,36 @@ def test_rejected_photo_leaves_the_deck(published_photos):
     services.photo_reject(photo_id=photo.pk, reason="blurry")
     photo.refresh_from_db()
     assert photo.status == Photo.Status.REJECTED and photo.status_reason == "blurry"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("https://a.example/a\x00b.jpg,paris", "NUL character"),
+        ("https://a.example/" + "a" * 2000 + ".jpg,paris", "longer than 2000"),
+    ],
+)
+def test_import_refuses_urls_the_database_cannot_hold(db, line, message):
+    with pytest.raises(ApplicationError) as caught:
+        services.photos_import_lines(text=line)
+    assert message in caught.value.details["lines"]["1"]
+
+
+def test_import_of_broken_csv_is_a_clear_error(db):
+    with pytest.raises(ApplicationError, match="not valid CSV"):
+        services.photos_import_lines(text='https://a.example/1.jpg,"' + "x" * 200_000)
+
+
+def test_a_photo_whose_label_the_model_lacks_waits_with_a_reason(
+    label_prior, django_capture_on_commit_callbacks
+):
+    services.city_catalog_sync(rows=[("atlantis", "Atlantis")])
+    with django_capture_on_commit_callbacks(execute=True):
+        atlantis, paris = services.photos_import_lines(
+            text="https://a.example/at.jpg,atlantis\nhttps://a.example/p.jpg,paris"
+        )
+    atlantis.refresh_from_db()
+    paris.refresh_from_db()
+    assert atlantis.status == Photo.Status.PENDING
+    assert "among the label-prior-v1 classes" in atlantis.status_reason
+    assert paris.status == Photo.Status.PUBLISHED

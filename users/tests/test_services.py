@@ -188,3 +188,39 @@ def test_equal_scores_rank_by_name_despite_float_noise(published_photos):
     assert [city.slug for city in ranked[:2]] == ["istanbul", "kyoto"]
     assert [city.match for city in ranked[:2]] == [100, 100]
     assert ranked[2].match == 50 and swipe_count == 2
+
+
+def test_swiping_ahead_never_skips_the_photos_in_between(published_photos):
+    user = UserFactory()
+    photos = published_photos(6)
+    services.swipe_record(user=user, photo_id=photos[0].pk, direction="right")
+    services.swipe_record(user=user, photo_id=photos[5].pk, direction="right")  # ahead of the queue
+    assert [p.pk for p in selectors.photos_next(user=user, limit=10)] == [p.pk for p in photos[1:5]]
+    for photo in photos[1:5]:
+        services.swipe_record(user=user, photo_id=photo.pk, direction="left")
+    # the front jumped over the photo swiped ahead, to the end of the queue
+    assert Profile.objects.get(user=user).queue_position == photos[5].queue_position + 1
+    services.swipe_undo_last(user=user)
+    assert Profile.objects.get(user=user).queue_position == photos[4].queue_position
+    assert selectors.photos_next(user=user, limit=10)[0].pk == photos[4].pk
+
+
+def test_undoing_everything_leaves_exact_zeros(published_photos):
+    user = UserFactory()
+    first, second = published_photos(2, cities=("paris", "barcelona"))
+    services.swipe_record(user=user, photo_id=first.pk, direction="right")
+    services.swipe_record(user=user, photo_id=second.pk, direction="right")
+    services.swipe_undo_last(user=user)
+    services.swipe_undo_last(user=user)
+    assert Profile.objects.get(user=user).city_scores == {}
+    ranked, _ = selectors.recommendations(user=user, limit=266)
+    assert {city.match for city in ranked} == {50}
+
+
+def test_retry_after_the_photo_left_the_deck_still_succeeds(published_photos):
+    user = UserFactory()
+    (photo,) = published_photos(1)
+    services.swipe_record(user=user, photo_id=photo.pk, direction="right")
+    photo_services.photo_reject(photo_id=photo.pk, reason="curated out")
+    retry = services.swipe_record(user=user, photo_id=photo.pk, direction="right")
+    assert not retry.created
