@@ -1,0 +1,90 @@
+"""The city CNN: a keras.applications backbone + global average pooling + a softmax over the
+cities (the original recipe), with the backbone's own preprocessing inside the model so that
+inference takes raw 0-255 RGB pixels. Plain functions, no Django."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+
+
+@keras.saving.register_keras_serializable(package="cityvibes")
+class CaffePreprocess(keras.layers.Layer):
+    """ResNet50's ImageNet preprocessing (RGB to BGR, minus the ImageNet channel means)."""
+
+    def call(self, inputs):
+        return keras.applications.resnet50.preprocess_input(inputs)
+
+
+def _resnet50(weights, input_shape):
+    return keras.applications.ResNet50(include_top=False, weights=weights, input_shape=input_shape)
+
+
+def _mobilenet_v3_small(weights, input_shape):
+    return keras.applications.MobileNetV3Small(
+        include_top=False, weights=weights, input_shape=input_shape, include_preprocessing=True
+    )
+
+
+def _efficientnet_b0(weights, input_shape):
+    # EfficientNet rescales and normalises inside the model already.
+    return keras.applications.EfficientNetB0(
+        include_top=False, weights=weights, input_shape=input_shape
+    )
+
+
+BACKBONES = {
+    "resnet50": (_resnet50, CaffePreprocess),
+    "mobilenetv3small": (_mobilenet_v3_small, None),
+    "efficientnetb0": (_efficientnet_b0, None),
+}
+
+
+def make_model(
+    *,
+    backbone: str,
+    num_classes: int,
+    image_size: int,
+    weights: str | None = None,
+    dropout: float = 0.2,
+) -> keras.Model:
+    """Backbone + global average pooling + dropout + softmax over ``num_classes`` cities.
+
+    ``weights``: ``"imagenet"`` (Keras downloads or reuses its cache), a path to a backbone
+    weights file (``include_top=False``), or None to start from random weights."""
+    if backbone not in BACKBONES:
+        raise ValueError(f"Unknown backbone '{backbone}'; choose one of {', '.join(BACKBONES)}.")
+    if num_classes < 2:
+        raise ValueError("A city model needs at least 2 cities.")
+    if image_size < 32:
+        raise ValueError("image_size must be at least 32 pixels.")
+    if weights not in (None, "imagenet") and not os.path.isfile(weights):
+        raise ValueError(f"Backbone weights file not found: {weights}")
+    build_backbone, preprocessing = BACKBONES[backbone]
+    inputs = keras.Input(shape=(image_size, image_size, 3), name="pixels")
+    features = preprocessing(name="preprocess")(inputs) if preprocessing else inputs
+    base = build_backbone(weights, (image_size, image_size, 3))
+    base.name = "backbone"
+    features = base(features)
+    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(features)
+    pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="cities")(pooled)
+    return keras.Model(inputs, outputs, name=f"city_{backbone}")
+
+
+def backbone_of(model: keras.Model) -> keras.Model:
+    return model.get_layer("backbone")
+
+
+def load_model(path: str) -> keras.Model:
+    return keras.saving.load_model(path, compile=False)
+
+
+def predict(model: keras.Model, pixels: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """Probability arrays (N x cities) for a batch of raw RGB pixels (N x H x W x 3)."""
+    if pixels.ndim != 4 or pixels.shape[-1] != 3:
+        raise ValueError(f"Expected pixels shaped (N, H, W, 3), got {pixels.shape}.")
+    probabilities = model.predict(pixels.astype("float32"), batch_size=batch_size, verbose=0)
+    return probabilities.astype("float64")
