@@ -67,7 +67,17 @@ def make_model(
     features = preprocessing(name="preprocess")(inputs) if preprocessing else inputs
     base = build_backbone(weights, (image_size, image_size, 3))
     base.name = "backbone"
-    features = base(features)
+    if weights is None:
+        # From scratch, on a few thousand images: the applications' BatchNorm momentum (0.999)
+        # leaves the inference statistics near their initial values after a short training.
+        for layer in base.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = 0.9
+        features = base(features)
+    else:
+        # Pretrained: BatchNorm stays in inference mode, also while fine-tuning (keras-io's
+        # transfer-learning guide), so small batches do not wreck the ImageNet statistics.
+        features = base(features, training=False)
     pooled = keras.layers.GlobalAveragePooling2D(name="pool")(features)
     pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="cities")(pooled)
