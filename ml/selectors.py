@@ -5,3 +5,7 @@ from .models import ModelVersion
 
 def model_version_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(is_active=True).first()
+
+
+def model_version_get(*, name: str) -> ModelVersion | None:
+    return ModelVersion.objects.filter(name=name).first()

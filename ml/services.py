@@ -4,7 +4,12 @@ Until a CNN is trained (see the ml issue) the active version can be the *label p
 array puts ``LABEL_PRIOR_WEIGHT`` on the city it was collected for and spreads the rest evenly.
 It is honest about what it is (its kind says so) and lets the swipe model run end to end."""
 
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
 import numpy as np
+from django.core.files import File
 from django.db import transaction
 
 from photos import selectors as photo_selectors
@@ -131,3 +136,113 @@ def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[fl
         photo_id: [round(float(p), 8) for p in row / row.sum()]
         for photo_id, row in zip(ids, probabilities, strict=True)
     }
+
+
+def training_data_from_folder(
+    *, root: Path, image_size: int
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Pixels and city slugs of a folder tree ``<city>/<image>`` (as the original scraper
+    wrote it); a folder matches a catalog city by slug or name. Returns (pixels, slugs,
+    problems)."""
+    from .images import load_pixels
+
+    if not root.is_dir():
+        raise ValueError(f"{root} is not a folder.")
+    cities = {
+        key.lower(): slug
+        for slug, name in photo_selectors.city_names_by_slug().items()
+        for key in (slug, name)
+    }
+    pixels, slugs, problems = [], [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        slug = cities.get(folder.name.lower())
+        if slug is None:
+            problems.append(f"{folder.name}: not a city of the catalog, skipped")
+            continue
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            try:
+                pixels.append(load_pixels(path, image_size))
+                slugs.append(slug)
+            except (OSError, ValueError) as error:
+                problems.append(f"{folder.name}/{path.name}: {error}")
+    if not pixels:
+        raise ValueError(f"No readable images under {root}.")
+    return np.stack(pixels), slugs, problems
+
+
+def training_data_from_database(*, image_size: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """Pixels and city labels of every labelled, stored, not rejected photo."""
+    from .images import load_pixels
+
+    photos = (
+        Photo.objects.exclude(status=Photo.Status.REJECTED)
+        .filter(city__isnull=False)
+        .exclude(image="")
+        .select_related("city")
+        .order_by("pk")
+    )
+    pixels, slugs, problems = [], [], []
+    for photo in photos.iterator(chunk_size=500):
+        try:
+            with photo.image.open("rb") as handle:
+                pixels.append(load_pixels(handle, image_size))
+            slugs.append(photo.city.slug)
+        except (OSError, ValueError) as error:
+            problems.append(f"photo {photo.pk}: {error}")
+    if not pixels:
+        raise ValueError("No labelled photos with stored images to train on.")
+    return np.stack(pixels), slugs, problems
+
+
+def model_version_train(
+    *,
+    name: str,
+    config,
+    pixels: np.ndarray,
+    slugs: list[str],
+    on_epoch=None,
+) -> ModelVersion:
+    """Train a city CNN on labelled pixels and store it as a new, inactive model version.
+
+    Cities with fewer than 2 photos cannot be split into train and validation and are left out
+    (listed in the metrics). The version is `training` while it trains, then `ready` or
+    `failed`."""
+    from . import training
+
+    if ModelVersion.objects.filter(name=name).exists():
+        raise ValueError(f"A model version named '{name}' exists already.")
+    counts: dict[str, int] = {}
+    for slug in slugs:
+        counts[slug] = counts.get(slug, 0) + 1
+    classes = sorted(slug for slug, count in counts.items() if count >= 2)
+    keep = np.array([slug in set(classes) for slug in slugs])
+    labels = np.array([classes.index(slug) for slug, kept in zip(slugs, keep, strict=True) if kept])
+    version = ModelVersion.objects.create(
+        name=name,
+        kind=ModelVersion.Kind.KERAS,
+        classes=classes,
+        status=ModelVersion.Status.TRAINING,
+        backbone=config.backbone,
+        image_size=config.image_size,
+        preprocessing={
+            "input": "RGB 0-255",
+            "resize": "centre crop, bilinear",
+            "size": config.image_size,
+        },
+        training_params=asdict(config),
+    )
+    try:
+        result = training.train_city_model(pixels[keep], labels, classes, config, on_epoch)
+    except Exception:
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.FAILED)
+        raise
+    result.metrics["skipped_cities"] = sorted(s for s, c in counts.items() if c < 2)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.keras"
+        result.model.save(path)
+        with open(path, "rb") as handle:
+            version.artifact.save(f"{name}.keras", File(handle), save=False)
+    version.metrics = result.metrics
+    version.status = ModelVersion.Status.READY
+    version.save(update_fields=["artifact", "metrics", "status"])
+    return version

@@ -231,6 +231,7 @@ def train_city_model(
             epochs=epochs,
             class_weight=weights,
             callbacks=callbacks,
+            shuffle=False,  # the dataset shuffles itself
             verbose=0,
         )
         for key, values in result.history.items():

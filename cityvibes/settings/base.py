@@ -168,6 +168,10 @@ CITYVIBES = {
     "SCORE_DRIFT_TOLERANCE": 1e-9,
 }
 
+# Backbone weights for training: "imagenet" (Keras downloads them, or reuses ~/.keras/models),
+# a path to a local weights file (include_top=False), or "none" to train from scratch.
+ML_BACKBONE_WEIGHTS = env.str("ML_BACKBONE_WEIGHTS", default="none")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
