@@ -53,3 +53,50 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return self.name + (" (active)" if self.is_active else "")
+
+
+class Activation(models.Model):
+    """Making a model version the active one: every photo is rescored with it (in chunked
+    tasks), then every person's running scores are recomputed from their swipes."""
+
+    class Status(models.TextChoices):
+        RESCORING = "rescoring", "Rescoring photos"
+        RECOMPUTING = "recomputing", "Recomputing people's scores"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="activations"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RESCORING)
+    photos_total = models.PositiveIntegerField(default=0)
+    photos_done = models.PositiveIntegerField(default=0)
+    photos_scored = models.PositiveIntegerField(
+        default=0, help_text="Photos that got an array from this version (others keep theirs)."
+    )
+    profiles_total = models.PositiveIntegerField(default=0)
+    profiles_done = models.PositiveIntegerField(default=0)
+    profiles_drifted = models.PositiveIntegerField(
+        default=0, help_text="Profiles whose running scores changed with the new arrays."
+    )
+    finished_chunks = models.JSONField(
+        default=list, blank=True, help_text="Chunk keys done, so a redelivered task is a no-op."
+    )
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Activation of {self.model_version.name} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        """0-1 over both phases (photos count as much as profiles)."""
+        photos = self.photos_done / self.photos_total if self.photos_total else 1.0
+        profiles = self.profiles_done / self.profiles_total if self.profiles_total else 1.0
+        if self.status == self.Status.DONE:
+            return 1.0
+        return (photos + (profiles if self.status == self.Status.RECOMPUTING else 0.0)) / 2

@@ -9,14 +9,17 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 
+from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 from photos import services as photo_services
 from photos.models import Photo
 
-from .models import ModelVersion
+from .models import Activation, ModelVersion
 from .selectors import model_version_active
 
 LABEL_PRIOR_NAME = "label-prior-v1"
@@ -246,3 +249,123 @@ def model_version_train(
     version.status = ModelVersion.Status.READY
     version.save(update_fields=["artifact", "metrics", "status"])
     return version
+
+
+def _chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def model_version_activate(*, version_id: int) -> Activation:
+    """Make a version the active one, then (in queued chunks, after commit) rescore every
+    photo with it and recompute everyone's running scores from their swipes. Rolling back is
+    activating an older version."""
+    from . import tasks
+
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().filter(pk=version_id).first()
+        if version is None:
+            raise NotFoundError(f"Model version {version_id} does not exist.")
+        if version.status != ModelVersion.Status.READY:
+            raise ApplicationError(
+                f"{version.name} is {version.status}; only ready versions can be activated."
+            )
+        if version.kind == ModelVersion.Kind.KERAS and not version.artifact:
+            raise ApplicationError(f"{version.name} has no trained artifact.")
+        running = Activation.objects.filter(
+            status__in=[Activation.Status.RESCORING, Activation.Status.RECOMPUTING]
+        ).first()
+        if running is not None:
+            raise ConflictError(f"{running} is still running; wait for it to finish.")
+        ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+        version.is_active = True
+        version.save(update_fields=["is_active"])
+        photo_ids = photo_selectors.photo_ids_to_score()
+        activation = Activation.objects.create(model_version=version, photos_total=len(photo_ids))
+        chunks = _chunks(photo_ids, settings.ML_SCORING_CHUNK_SIZE)
+
+        def queue_rescoring():
+            for index, chunk in enumerate(chunks):
+                tasks.rescore_photos_chunk.delay(activation.pk, index, chunk)
+            if not chunks:
+                _start_recompute(activation.pk)
+
+        transaction.on_commit(queue_rescoring, robust=True)
+    return activation
+
+
+def _locked_running_activation(activation_id: int, status: str, chunk_key: str):
+    activation = Activation.objects.select_for_update().filter(pk=activation_id).first()
+    if activation is None or activation.status != status or chunk_key in activation.finished_chunks:
+        return None  # gone, failed, superseded or already done: running twice is harmless
+    return activation
+
+
+def activation_rescore_chunk(*, activation_id: int, chunk_index: int, photo_ids: list[int]) -> None:
+    scored = photos_score(photo_ids=photo_ids)
+    with transaction.atomic():
+        activation = _locked_running_activation(
+            activation_id, Activation.Status.RESCORING, f"photos-{chunk_index}"
+        )
+        if activation is None:
+            return
+        activation.finished_chunks.append(f"photos-{chunk_index}")
+        activation.photos_done += len(photo_ids)
+        activation.photos_scored += scored
+        activation.save()
+        if activation.photos_done >= activation.photos_total:
+            transaction.on_commit(lambda: _start_recompute(activation_id), robust=True)
+
+
+def _start_recompute(activation_id: int) -> None:
+    from users import selectors as user_selectors
+
+    from . import tasks
+
+    profile_ids = user_selectors.profile_ids()
+    with transaction.atomic():
+        activation = Activation.objects.select_for_update().get(pk=activation_id)
+        if activation.status != Activation.Status.RESCORING:
+            return
+        activation.status = Activation.Status.RECOMPUTING
+        activation.profiles_total = len(profile_ids)
+        activation.save(update_fields=["status", "profiles_total"])
+    chunks = _chunks(profile_ids, settings.ML_RECOMPUTE_CHUNK_SIZE)
+    for index, chunk in enumerate(chunks):
+        tasks.recompute_profiles_chunk.delay(activation_id, index, chunk)
+    if not chunks:
+        _finish(activation_id)
+
+
+def activation_recompute_chunk(
+    *, activation_id: int, chunk_index: int, profile_ids: list[int]
+) -> None:
+    from users import services as user_services
+
+    drifted = sum(
+        user_services.profile_recompute(profile_id=profile_id, fix=True) is not None
+        for profile_id in profile_ids
+    )
+    with transaction.atomic():
+        activation = _locked_running_activation(
+            activation_id, Activation.Status.RECOMPUTING, f"profiles-{chunk_index}"
+        )
+        if activation is None:
+            return
+        activation.finished_chunks.append(f"profiles-{chunk_index}")
+        activation.profiles_done += len(profile_ids)
+        activation.profiles_drifted += drifted
+        activation.save()
+        if activation.profiles_done >= activation.profiles_total:
+            transaction.on_commit(lambda: _finish(activation_id), robust=True)
+
+
+def _finish(activation_id: int) -> None:
+    Activation.objects.filter(pk=activation_id, status=Activation.Status.RECOMPUTING).update(
+        status=Activation.Status.DONE, finished_at=timezone.now()
+    )
+
+
+def activation_fail(*, activation_id: int, error: str) -> None:
+    Activation.objects.filter(
+        pk=activation_id, status__in=[Activation.Status.RESCORING, Activation.Status.RECOMPUTING]
+    ).update(status=Activation.Status.FAILED, error=error[:2000], finished_at=timezone.now())

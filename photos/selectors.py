@@ -62,3 +62,12 @@ def photo_image_url(*, photo: Photo, request=None) -> str:
 def photo_top_cities(*, photo: Photo, limit: int = 5) -> list[tuple[str, float]]:
     pairs = sorted(photo.probability_by_slug().items(), key=lambda item: -item[1])
     return pairs[:limit]
+
+
+def photo_ids_to_score() -> list[int]:
+    """Every photo that is or may enter the deck (all but the rejected), by id."""
+    return list(
+        Photo.objects.exclude(status=Photo.Status.REJECTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

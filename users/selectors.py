@@ -84,3 +84,7 @@ def recommendations(*, user, limit: int) -> tuple[list[RankedCity], int]:
         for rank, (slug, score) in enumerate(ordered, start=1)
     ]
     return ranked, profile.swipe_count
+
+
+def profile_ids() -> list[int]:
+    return list(Profile.objects.order_by("pk").values_list("pk", flat=True))

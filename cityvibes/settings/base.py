@@ -171,6 +171,9 @@ CITYVIBES = {
 # Backbone weights for training: "imagenet" (Keras downloads them, or reuses ~/.keras/models),
 # a path to a local weights file (include_top=False), or "none" to train from scratch.
 ML_BACKBONE_WEIGHTS = env.str("ML_BACKBONE_WEIGHTS", default="none")
+# Photos per rescoring task and profiles per recompute task when a model version is activated.
+ML_SCORING_CHUNK_SIZE = env.int("ML_SCORING_CHUNK_SIZE", default=256)
+ML_RECOMPUTE_CHUNK_SIZE = env.int("ML_RECOMPUTE_CHUNK_SIZE", default=200)
 
 LOGGING = {
     "version": 1,
