@@ -29,7 +29,7 @@ run: install demo
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --per-city 20 --train
 
 ## Install test dependencies and run the whole suite (SQLite unless DATABASE_URL is set)
 test: install-test

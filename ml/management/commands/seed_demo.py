@@ -2,17 +2,22 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from ml import demo, services
+from ml.models import ModelVersion
 from photos.models import Photo
+
+DEMO_MODEL_NAME = "demo-mobilenetv3small"
 
 
 class Command(BaseCommand):
     help = (
         "Create SYNTHETIC demo photos (drawn by ml.synthetic) for well-known cities and score "
-        "them with the active model version (the label prior until a CNN is trained). Does "
+        "them with the active model version (the label prior until a CNN is trained; --train "
+        "trains and activates a small demo CNN). Does "
         "nothing if demo photos exist, unless --force. With DEBUG on, also creates the admin "
         "user 'admin' (password 'admin') when no superuser exists."
     )
@@ -22,8 +27,14 @@ class Command(BaseCommand):
         parser.add_argument("--per-city", type=int, default=10, help="Photos per city.")
         parser.add_argument("--seed", type=int, default=7, help="Seed for the queue order.")
         parser.add_argument("--force", action="store_true", help="Add photos even if some exist.")
+        parser.add_argument(
+            "--train",
+            action="store_true",
+            help="Then train a small demo CNN on the photos (from scratch, about a minute on 2 "
+            "cores) and activate it, unless a trained version exists already.",
+        )
 
-    def handle(self, *args, cities, per_city, seed, force, **options):
+    def handle(self, *args, cities, per_city, seed, force, train, **options):
         version = services.model_version_label_prior_ensure()
         existing = Photo.objects.filter(source=demo.DEMO_SOURCE).count()
         if existing and not force:
@@ -50,7 +61,20 @@ class Command(BaseCommand):
                     f"(scored by model version {version.name})."
                 )
             )
+        if train:
+            self._train_demo_model()
         self._ensure_demo_admin()
+
+    def _train_demo_model(self):
+        if ModelVersion.objects.filter(kind=ModelVersion.Kind.KERAS).exists():
+            self.stdout.write("A trained model version exists already; not training another.")
+            return
+        call_command(
+            "train_city_model", "--name", DEMO_MODEL_NAME, "--backbone", "mobilenetv3small",
+            "--image-size", "64", "--weights", "none", "--head-epochs", "15",
+            "--finetune-epochs", "0", stdout=self.stdout, stderr=self.stderr,
+        )  # fmt: skip
+        call_command("activate_model", DEMO_MODEL_NAME, stdout=self.stdout, stderr=self.stderr)
 
     def _ensure_demo_admin(self):
         User = get_user_model()
