@@ -293,27 +293,40 @@ def model_version_activate(*, version_id: int) -> Activation:
     return activation
 
 
-def _locked_running_activation(activation_id: int, status: str, chunk_key: str):
-    activation = Activation.objects.select_for_update().filter(pk=activation_id).first()
-    if activation is None or activation.status != status or chunk_key in activation.finished_chunks:
-        return None  # gone, failed, superseded or already done: running twice is harmless
-    return activation
+def _record_chunk(
+    *, activation_id: int, phase: str, chunk_key: str, done: int, counted: int, next_step
+) -> None:
+    """Count one finished chunk of a phase (under the row lock, once per chunk key, so a
+    redelivered task is harmless) and, when the phase is complete, run ``next_step`` after
+    commit."""
+    fields = {
+        Activation.Status.RESCORING: ("photos_done", "photos_scored", "photos_total"),
+        Activation.Status.RECOMPUTING: ("profiles_done", "profiles_drifted", "profiles_total"),
+    }[phase]
+    done_field, counted_field, total_field = fields
+    with transaction.atomic():
+        activation = Activation.objects.select_for_update().filter(pk=activation_id).first()
+        if activation is None or activation.status != phase:
+            return  # gone, failed or superseded
+        if chunk_key in activation.finished_chunks:
+            return  # already counted
+        activation.finished_chunks.append(chunk_key)
+        setattr(activation, done_field, getattr(activation, done_field) + done)
+        setattr(activation, counted_field, getattr(activation, counted_field) + counted)
+        activation.save()
+        if getattr(activation, done_field) >= getattr(activation, total_field):
+            transaction.on_commit(lambda: next_step(activation_id), robust=True)
 
 
 def activation_rescore_chunk(*, activation_id: int, chunk_index: int, photo_ids: list[int]) -> None:
-    scored = photos_score(photo_ids=photo_ids)
-    with transaction.atomic():
-        activation = _locked_running_activation(
-            activation_id, Activation.Status.RESCORING, f"photos-{chunk_index}"
-        )
-        if activation is None:
-            return
-        activation.finished_chunks.append(f"photos-{chunk_index}")
-        activation.photos_done += len(photo_ids)
-        activation.photos_scored += scored
-        activation.save()
-        if activation.photos_done >= activation.photos_total:
-            transaction.on_commit(lambda: _start_recompute(activation_id), robust=True)
+    _record_chunk(
+        activation_id=activation_id,
+        phase=Activation.Status.RESCORING,
+        chunk_key=f"photos-{chunk_index}",
+        done=len(photo_ids),
+        counted=photos_score(photo_ids=photo_ids),
+        next_step=_start_recompute,
+    )
 
 
 def _start_recompute(activation_id: int) -> None:
@@ -345,18 +358,14 @@ def activation_recompute_chunk(
         user_services.profile_recompute(profile_id=profile_id, fix=True) is not None
         for profile_id in profile_ids
     )
-    with transaction.atomic():
-        activation = _locked_running_activation(
-            activation_id, Activation.Status.RECOMPUTING, f"profiles-{chunk_index}"
-        )
-        if activation is None:
-            return
-        activation.finished_chunks.append(f"profiles-{chunk_index}")
-        activation.profiles_done += len(profile_ids)
-        activation.profiles_drifted += drifted
-        activation.save()
-        if activation.profiles_done >= activation.profiles_total:
-            transaction.on_commit(lambda: _finish(activation_id), robust=True)
+    _record_chunk(
+        activation_id=activation_id,
+        phase=Activation.Status.RECOMPUTING,
+        chunk_key=f"profiles-{chunk_index}",
+        done=len(profile_ids),
+        counted=drifted,
+        next_step=_finish,
+    )
 
 
 def _finish(activation_id: int) -> None:
