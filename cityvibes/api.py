@@ -133,6 +133,8 @@ def error_responses(*codes: int) -> dict:
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with the current state.",
+        413: "The upload is larger than the limit.",
+        415: "Unsupported media type.",
     }
     return {
         code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes

@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from ml import apis as ml_apis
 from photos import apis as photo_apis
 from users import apis as user_apis
 
@@ -19,6 +20,10 @@ urlpatterns = [
     path("recommendations/", user_apis.RecommendationsApi.as_view(), name="recommendations"),
     path("cities/", photo_apis.CityListApi.as_view(), name="cities"),
     path("cities/<slug:slug>/", photo_apis.CityDetailApi.as_view(), name="city-detail"),
+    path("classify", ml_apis.ClassifyApi.as_view(), name="classify"),
+    path("classify/", ml_apis.ClassifyApi.as_view(schema=None), name="classify-slash"),
+    path("models/", ml_apis.ModelVersionListApi.as_view(), name="models"),
+    path("models/<slug:name>/", ml_apis.ModelVersionDetailApi.as_view(), name="model-detail"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),

@@ -19,8 +19,9 @@ from photos import selectors as photo_selectors
 from photos import services as photo_services
 from photos.models import Photo
 
+from .images import ImageProblem
 from .models import Activation, ModelVersion
-from .selectors import model_version_active
+from .selectors import model_version_active, model_version_get
 
 LABEL_PRIOR_NAME = "label-prior-v1"
 LABEL_PRIOR_WEIGHT = 0.6
@@ -90,10 +91,7 @@ def photos_score(*, photo_ids: list[int]) -> int:
         arrays = _label_prior_arrays(version, todo)
     else:
         arrays = _cnn_arrays(version, todo)
-    for photo_id, probabilities in arrays.items():
-        photo_services.photo_record_scores(
-            photo_id=photo_id, probabilities=probabilities, model_version=version
-        )
+    photo_services.photos_record_scores(scores=arrays, model_version=version)
     return len(done) + len(arrays)
 
 
@@ -125,7 +123,9 @@ def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[fl
             continue
         try:
             with photo.image.open("rb") as handle:
-                pixels.append(load_pixels(handle, version.image_size))
+                pixels.append(
+                    load_pixels(handle, version.image_size, max_pixels=settings.ML_MAX_IMAGE_PIXELS)
+                )
         except (OSError, ValueError) as error:  # unreadable or undecodable file
             photo_services.photo_mark_pending(
                 photo_id=photo.pk, reason=f"The image cannot be decoded: {error}"
@@ -139,6 +139,48 @@ def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[fl
         photo_id: [round(float(p), 8) for p in row / row.sum()]
         for photo_id, row in zip(ids, probabilities, strict=True)
     }
+
+
+def image_classify(*, image_file, model_name: str | None = None, top_k: int = 5):
+    """The ``top_k`` most likely cities of an uploaded image under the active model version
+    (or the version named ``model_name``). Returns (version, [{"class", "slug", "score"}]).
+
+    Raises ApplicationError (400) for a file that is not a usable image or an unknown version,
+    ConflictError (409) when the version cannot classify images (no CNN, not ready)."""
+    from . import cnn, runtime
+    from .images import open_checked, pixels_of
+
+    version = model_version_get(name=model_name) if model_name else model_version_active()
+    if version is None:
+        if model_name:
+            raise ApplicationError(f"There is no model version named '{model_name}'.")
+        raise ConflictError("No model version is active yet.")
+    if version.kind != ModelVersion.Kind.KERAS:
+        raise ConflictError(
+            f"{version.name} is a {version.get_kind_display().lower()}; it cannot classify "
+            "images. Train and activate a CNN (train_city_model, activate_model)."
+        )
+    if version.status != ModelVersion.Status.READY or not version.artifact:
+        raise ConflictError(f"{version.name} is {version.status}; it cannot classify images.")
+    try:
+        with open_checked(
+            image_file, max_pixels=settings.ML_MAX_IMAGE_PIXELS, min_side=version.image_size
+        ) as image:
+            pixels = pixels_of(image, version.image_size)
+    except ImageProblem as problem:
+        raise ApplicationError(str(problem)) from problem
+    row = cnn.predict(runtime.model_for(version), pixels[None])[0]
+    row = row / row.sum()
+    names = photo_selectors.city_names_by_slug()
+    best = np.argsort(-row, kind="stable")[: max(1, top_k)]
+    return version, [
+        {
+            "class": names.get(version.classes[i], version.classes[i]),
+            "slug": version.classes[i],
+            "score": round(float(row[i]), 6),
+        }
+        for i in best
+    ]
 
 
 def training_data_from_folder(
@@ -249,6 +291,50 @@ def model_version_train(
     version.status = ModelVersion.Status.READY
     version.save(update_fields=["artifact", "metrics", "status"])
     return version
+
+
+def model_version_evaluate_synthetic(*, version_id: int, per_city: int, on_progress=None) -> dict:
+    """Accuracy of a CNN version on freshly drawn synthetic photos of its cities (indices from
+    ``synthetic.HELD_OUT_START``: never in the demo deck, never trained on), through the same
+    JPEG -> decode -> resize -> predict path as real photos. Stored in the version's metrics
+    under ``synthetic_held_out`` and returned."""
+    from . import cnn, runtime, training
+    from .images import load_pixels
+    from .synthetic import HELD_OUT_START, city_photo_jpeg
+
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFoundError(f"Model version {version_id} does not exist.")
+    if version.kind != ModelVersion.Kind.KERAS or not version.artifact:
+        raise ApplicationError(f"{version.name} is not a trained CNN; nothing to evaluate.")
+    if per_city < 1:
+        raise ApplicationError("per_city must be at least 1.")
+    model = runtime.model_for(version)
+    jobs = [(label, index) for index in range(per_city) for label in range(len(version.classes))]
+    probabilities = []
+    for start in range(0, len(jobs), settings.ML_SCORING_CHUNK_SIZE):
+        chunk = jobs[start : start + settings.ML_SCORING_CHUNK_SIZE]
+        pixels = np.stack(
+            [
+                load_pixels(
+                    city_photo_jpeg(version.classes[label], HELD_OUT_START + index),
+                    version.image_size,
+                )
+                for label, index in chunk
+            ]
+        )
+        probabilities.append(cnn.predict(model, pixels))
+        if on_progress is not None:
+            on_progress(start + len(chunk), len(jobs))
+    labels = np.array([label for label, _ in jobs])
+    metrics = training.evaluation_metrics(np.concatenate(probabilities), labels, version.classes)
+    metrics["per_city"] = per_city
+    metrics["first_photo_index"] = HELD_OUT_START
+    with transaction.atomic():
+        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        locked.metrics = {**locked.metrics, "synthetic_held_out": metrics}
+        locked.save(update_fields=["metrics"])
+    return metrics
 
 
 def _chunks(ids: list[int], size: int) -> list[list[int]]:

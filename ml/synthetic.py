@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+# Photo indices from here on are never drawn by the demo seeder: held-out evaluation photos.
+HELD_OUT_START = 100_000
+
 WEATHERS = ("clear", "cloudy", "rain", "fog")
 TIMES_OF_DAY = ("day", "dusk", "night")
 ROOFS = ("flat", "pointed", "domed")

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from cityvibes.errors import ApplicationError
 
@@ -162,18 +163,34 @@ def photo_record_scores(*, photo_id: int, probabilities: Sequence[float], model_
     """Store a model version's probability array on a photo and publish it if it was pending.
 
     Publishing gives the photo the next free position at the end of the global queue."""
-    values = _validated_probabilities(probabilities, len(model_version.classes))
+    photos_record_scores(scores={photo_id: probabilities}, model_version=model_version)
+    return Photo.objects.get(pk=photo_id)
+
+
+def photos_record_scores(*, scores: dict[int, Sequence[float]], model_version) -> int:
+    """``photo_record_scores`` for a batch ({photo id: array}) in one transaction (one commit
+    instead of one per photo). Every array is checked before anything is written. Returns how
+    many photos were updated (deleted ones are skipped)."""
+    validated = {
+        photo_id: _validated_probabilities(probabilities, len(model_version.classes))
+        for photo_id, probabilities in scores.items()
+    }
+    now = timezone.now()
     with transaction.atomic():
-        photo = Photo.objects.select_for_update().get(pk=photo_id)
-        photo.probabilities = values
-        photo.model_version = model_version
-        if photo.status == Photo.Status.PENDING:
-            photo.status = Photo.Status.PUBLISHED
-            photo.status_reason = ""
-            _save_with_next_queue_position(photo)
-        else:
-            photo.save(update_fields=["probabilities", "model_version", "updated_at"])
-    return photo
+        photos = list(Photo.objects.select_for_update().filter(pk__in=validated).order_by("pk"))
+        rescored = []
+        for photo in photos:
+            photo.probabilities = validated[photo.pk]
+            photo.model_version = model_version
+            if photo.status == Photo.Status.PENDING:
+                photo.status = Photo.Status.PUBLISHED
+                photo.status_reason = ""
+                _save_with_next_queue_position(photo)
+            else:
+                photo.updated_at = now
+                rescored.append(photo)
+        Photo.objects.bulk_update(rescored, ["probabilities", "model_version", "updated_at"])
+    return len(photos)
 
 
 def _save_with_next_queue_position(photo: Photo, attempts: int = 5) -> None:

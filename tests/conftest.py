@@ -29,7 +29,12 @@ def celery_worker_on_broker(db):
     app.conf.task_always_eager = False
     try:
         with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            queues=["celery", "ml"],  # the default queue and TensorFlow's own (settings)
         ):
             yield app
     finally:

@@ -120,6 +120,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# TensorFlow work (scoring, rescoring, recomputing after an activation) has its own queue, so a
+# worker that holds a model in memory can be sized and scaled apart from the light tasks:
+#   celery -A cityvibes worker -Q celery          # light tasks
+#   celery -A cityvibes worker -Q ml -c 1         # TensorFlow, one model per process
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"ml.tasks.*": {"queue": "ml"}}
 
 # --- REST framework and OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -174,6 +180,10 @@ ML_BACKBONE_WEIGHTS = env.str("ML_BACKBONE_WEIGHTS", default="none")
 # Photos per rescoring task and profiles per recompute task when a model version is activated.
 ML_SCORING_CHUNK_SIZE = env.int("ML_SCORING_CHUNK_SIZE", default=256)
 ML_RECOMPUTE_CHUNK_SIZE = env.int("ML_RECOMPUTE_CHUNK_SIZE", default=200)
+# Limits on images the CNN decodes: upload size for /classify, and pixels for any image (checked
+# from the header before decoding, against decompression bombs).
+ML_CLASSIFY_MAX_BYTES = env.int("ML_CLASSIFY_MAX_BYTES", default=10 * 1024 * 1024)
+ML_MAX_IMAGE_PIXELS = env.int("ML_MAX_IMAGE_PIXELS", default=40_000_000)
 
 LOGGING = {
     "version": 1,

@@ -89,3 +89,12 @@ def test_score_photos_command_publishes_what_it_can(label_prior):
     unlabelled.refresh_from_db()
     assert labelled.status == Photo.Status.PUBLISHED
     assert unlabelled.status == Photo.Status.PENDING
+
+
+def test_tensorflow_tasks_are_routed_to_their_own_queue():
+    from cityvibes.celery import app
+
+    router = app.amqp.router
+    for name in ("score_photo", "rescore_photos_chunk", "recompute_profiles_chunk"):
+        assert router.route({}, f"ml.tasks.{name}")["queue"].name == "ml"
+    assert router.route({}, "celery.backend_cleanup")["queue"].name == "celery"

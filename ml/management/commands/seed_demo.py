@@ -75,6 +75,10 @@ class Command(BaseCommand):
             "--finetune-epochs", "0", stdout=self.stdout, stderr=self.stderr,
         )  # fmt: skip
         call_command("activate_model", DEMO_MODEL_NAME, stdout=self.stdout, stderr=self.stderr)
+        call_command(
+            "evaluate_model", DEMO_MODEL_NAME, "--per-city", "10",
+            stdout=self.stdout, stderr=self.stderr,
+        )  # fmt: skip
 
     def _ensure_demo_admin(self):
         User = get_user_model()

@@ -1,0 +1,139 @@
+"""REST endpoints of the ml app: image classification with a city model, and model versions."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cityvibes.api import error_responses
+
+from . import selectors, services
+from .models import ModelVersion
+
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
+
+
+class PayloadTooLarge(APIException):
+    status_code = 413
+    default_code = "payload_too_large"
+
+
+class ClassifyQuerySerializer(serializers.Serializer):
+    model = serializers.SlugField(
+        required=False, max_length=64, help_text="A model version name; default: the active one."
+    )
+    top_k = serializers.IntegerField(
+        required=False, default=5, min_value=1, max_value=1000, help_text="How many cities."
+    )
+
+
+class ClassifyInputSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the image checks give the clearer message
+        help_text="A JPEG, PNG, WebP, GIF or BMP image.",
+    )
+
+
+class ClassifyMetaSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["success"])
+    code = serializers.IntegerField()
+    model = serializers.CharField(help_text="The model version that classified the image.")
+
+
+ClassifyItemSerializer = type(
+    "ClassifyItemSerializer",
+    (serializers.Serializer,),
+    {  # "class" is a Python keyword, hence the type() call
+        "class": serializers.CharField(help_text="City name."),
+        "slug": serializers.CharField(),
+        "score": serializers.FloatField(help_text="Probability, 0-1."),
+    },
+)
+
+
+class ClassifyOutputSerializer(serializers.Serializer):
+    meta = ClassifyMetaSerializer()
+    data = ClassifyItemSerializer(many=True, help_text="Most likely city first.")
+
+
+class ClassifyApi(APIView):
+    permission_classes = [AllowAny]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        tags=["classify"],
+        summary="Which cities does this photo look like?",
+        description=(
+            "Send an image as multipart field `file`; get the top cities of the active model "
+            "version (or `?model=`). Empty, truncated, non-image and decompression-bomb files "
+            "are refused with 400; files over the size limit with 413."
+        ),
+        parameters=[ClassifyQuerySerializer],
+        request={"multipart/form-data": ClassifyInputSerializer},
+        responses={
+            200: ClassifyOutputSerializer,
+            **error_responses(400, 409, 413, 415),
+        },
+    )
+    def post(self, request):
+        limit = settings.ML_CLASSIFY_MAX_BYTES
+        # Refuse before the body is read: Content-Length is all Django reads until request.data.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + MULTIPART_OVERHEAD:
+            raise PayloadTooLarge(f"The upload is larger than the limit of {limit:,} bytes.")
+        query = ClassifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        upload = ClassifyInputSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        image_file = upload.validated_data["file"]
+        if image_file.size > limit:
+            raise PayloadTooLarge(f"The file is larger than the limit of {limit:,} bytes.")
+        version, top = services.image_classify(
+            image_file=image_file,
+            model_name=query.validated_data.get("model"),
+            top_k=query.validated_data["top_k"],
+        )
+        body = {"meta": {"type": "success", "code": 200, "model": version.name}, "data": top}
+        return Response(ClassifyOutputSerializer(body).data)
+
+
+class ModelVersionOutputSerializer(serializers.ModelSerializer):
+    class_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "name", "kind", "status", "is_active", "description", "backbone", "image_size",
+            "class_count", "classes", "preprocessing", "training_params", "metrics", "created_at",
+        ]  # fmt: skip
+
+    def get_class_count(self, version) -> int:
+        return len(version.classes)
+
+
+@extend_schema(tags=["models"], responses={200: ModelVersionOutputSerializer(many=True)})
+class ModelVersionListApi(generics.ListAPIView):
+    """Every model version, newest first, with its validation metrics; `is_active` marks the
+    one that scores photos and answers /classify."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ModelVersionOutputSerializer
+
+    def get_queryset(self):
+        return selectors.model_version_list()
+
+
+@extend_schema(
+    tags=["models"],
+    responses={200: ModelVersionOutputSerializer, **error_responses(404)},
+)
+class ModelVersionDetailApi(generics.RetrieveAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = ModelVersionOutputSerializer
+    lookup_field = "name"
+
+    def get_queryset(self):
+        return selectors.model_version_list()
