@@ -73,11 +73,12 @@ _SKY = {
 }
 
 
-def draw_city_photo(slug: str, index: int, size: int = 192) -> Image.Image:
+def draw_city_photo(slug: str, index: int, size: int = 320) -> Image.Image:
     """Photo number ``index`` of a city, as an RGB image of ``size`` x ``size`` pixels."""
     style = city_style(slug)
     rng = _rng_for("photo", slug, index)
     width = height = size
+    k = size / 192  # details (windows, trees, rain, ripples) scale with the picture
     horizon = int(height * rng.uniform(0.55, 0.75))
     brightness = {"day": 1.0, "dusk": 0.75, "night": 0.35}[style.time_of_day]
 
@@ -123,10 +124,10 @@ def draw_city_photo(slug: str, index: int, size: int = 192) -> Image.Image:
                 (left, horizon - bh - bw / 2, left + bw, horizon - bh + bw / 2), fill=colour
             )
         if style.time_of_day != "day":
-            for _ in range(int(bh * bw / 60)):
+            for _ in range(int(bh * bw / (60 * k * k))):
                 wx = left + rng.uniform(0.1, 0.9) * bw
                 wy = horizon - rng.uniform(0.05, 0.95) * bh
-                draw.rectangle((wx, wy, wx + 1.5, wy + 1.5), fill=(255, 220, 120))
+                draw.rectangle((wx, wy, wx + 1.5 * k, wy + 1.5 * k), fill=(255, 220, 120))
 
     ground_colour = (
         _hsv_to_rgb(0.3, 0.5, 0.55 * brightness)
@@ -139,27 +140,28 @@ def draw_city_photo(slug: str, index: int, size: int = 192) -> Image.Image:
         for _ in range(12):
             y = rng.uniform(horizon, height)
             x = rng.uniform(0, width)
-            draw.line((x, y, x + rng.uniform(5, 25), y), fill=(230, 235, 245), width=1)
+            length = rng.uniform(5, 25) * k
+            draw.line((x, y, x + length, y), fill=(230, 235, 245), width=max(1, round(k)))
     else:
         draw.rectangle((0, horizon, width, height), fill=ground_colour)
 
     for _ in range(int(style.greenery * 14 * rng.uniform(0.6, 1.4))):
         x = rng.uniform(0, width)
         y = horizon + rng.uniform(-0.02, 0.08) * height
-        r = rng.uniform(3, 9)
+        r = rng.uniform(3, 9) * k
         draw.ellipse((x - r, y - 2 * r, x + r, y), fill=_hsv_to_rgb(0.33, 0.7, 0.45 * brightness))
 
     if style.weather == "rain":
         for _ in range(120):
             x, y = rng.uniform(0, width), rng.uniform(0, height)
-            draw.line((x, y, x - 2, y + 7), fill=(200, 200, 215), width=1)
+            draw.line((x, y, x - 2 * k, y + 7 * k), fill=(200, 200, 215), width=max(1, round(k)))
     if style.weather == "fog":
         image = Image.blend(image, Image.new("RGB", image.size, (205, 205, 210)), 0.45)
-        image = image.filter(ImageFilter.GaussianBlur(1.2))
+        image = image.filter(ImageFilter.GaussianBlur(1.2 * k))
     return image
 
 
-def city_photo_jpeg(slug: str, index: int, size: int = 192, quality: int = 88) -> bytes:
+def city_photo_jpeg(slug: str, index: int, size: int = 320, quality: int = 88) -> bytes:
     buffer = io.BytesIO()
     draw_city_photo(slug, index, size).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()

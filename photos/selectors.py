@@ -51,6 +51,10 @@ def photo_get_in_deck(*, photo_id: int) -> Photo | None:
     )
 
 
+def photo_deck_size() -> int:
+    return photo_deck().count()
+
+
 def photo_image_url(*, photo: Photo, request=None) -> str:
     """Where a client can load the photo: the stored file when there is one, else the hosted URL."""
     if photo.image:

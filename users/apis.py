@@ -5,7 +5,7 @@ output serializer."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from cityvibes.api import error_responses
 from cityvibes.errors import ApplicationError
-from photos.selectors import photo_image_url
+from photos.selectors import photo_deck_size, photo_image_url
 
 from . import selectors, services
 
@@ -158,6 +158,15 @@ class RecommendationsQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=settings.CITYVIBES["RECOMMENDATIONS_MAX"], default=10
     )
+    reasons = serializers.IntegerField(
+        min_value=0,
+        max_value=10,
+        default=0,
+        help_text=(
+            "For each of the top cities (the first REASON_CITIES liked ones), up to this many "
+            "liked photos that raised it most (0: none)."
+        ),
+    )
 
 
 def _validated_query(serializer_class, request) -> dict:
@@ -176,7 +185,15 @@ class NextPhotosApi(APIView):
         ),
         parameters=[NextPhotosQuerySerializer],
         responses={
-            200: inline_serializer("NextPhotos", {"results": PhotoOutputSerializer(many=True)}),
+            200: inline_serializer(
+                "NextPhotos",
+                {
+                    "results": PhotoOutputSerializer(many=True),
+                    "deck_size": serializers.IntegerField(
+                        help_text="Photos in the whole deck; 0 means none is scored yet."
+                    ),
+                },
+            ),
             **error_responses(400, 401),
         },
     )
@@ -184,7 +201,7 @@ class NextPhotosApi(APIView):
         limit = _validated_query(NextPhotosQuerySerializer, request)["limit"]
         photos = selectors.photos_next(user=request.user, limit=limit)
         results = PhotoOutputSerializer(photos, many=True, context={"request": request}).data
-        return Response({"results": results})
+        return Response({"results": results, "deck_size": photo_deck_size()})
 
 
 class SwipeOutputSerializer(serializers.Serializer):
@@ -275,6 +292,16 @@ class SwipeResetApi(APIView):
         return Response({"deleted": services.swipes_reset(user=request.user)})
 
 
+class ReasonSerializer(serializers.Serializer):
+    photo = serializers.IntegerField(source="photo.id")
+    image_url = serializers.SerializerMethodField()
+    city = CityRefSerializer(source="photo.city", allow_null=True)
+    contribution = serializers.FloatField(help_text="What this like added to the city's score.")
+
+    def get_image_url(self, reason) -> str:
+        return photo_image_url(photo=reason.photo, request=self.context.get("request"))
+
+
 class RankedCitySerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     slug = serializers.CharField()
@@ -283,6 +310,14 @@ class RankedCitySerializer(serializers.Serializer):
     match = serializers.IntegerField(
         help_text="0-100. 50 is neutral; 100 is your strongest liked city, 0 the most disliked."
     )
+    reasons = serializers.SerializerMethodField(
+        help_text="Liked photos that raised this city most (with `?reasons=N`)."
+    )
+
+    @extend_schema_field(ReasonSerializer(many=True))
+    def get_reasons(self, city) -> list:
+        found = self.context.get("reasons", {}).get(city.slug, [])
+        return ReasonSerializer(found, many=True, context=self.context).data
 
 
 class RecommendationsApi(APIView):
@@ -302,8 +337,15 @@ class RecommendationsApi(APIView):
         },
     )
     def get(self, request):
-        limit = _validated_query(RecommendationsQuerySerializer, request)["limit"]
-        ranked, swipe_count = selectors.recommendations(user=request.user, limit=limit)
-        return Response(
-            {"swipe_count": swipe_count, "results": RankedCitySerializer(ranked, many=True).data}
+        query = _validated_query(RecommendationsQuerySerializer, request)
+        ranked, swipe_count = selectors.recommendations(user=request.user, limit=query["limit"])
+        reasons = selectors.liked_photo_reasons(
+            user=request.user,
+            slugs=[city.slug for city in ranked if city.score > 0][
+                : settings.CITYVIBES["REASON_CITIES"]
+            ],
+            per_city=query["reasons"],
         )
+        context = {"request": request, "reasons": reasons}
+        results = RankedCitySerializer(ranked, many=True, context=context).data
+        return Response({"swipe_count": swipe_count, "results": results})

@@ -1,6 +1,7 @@
 """Reads for people: their deck of next photos, their swipes, recomputed scores and the
 ranked cities."""
 
+import heapq
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -84,6 +85,44 @@ def recommendations(*, user, limit: int) -> tuple[list[RankedCity], int]:
         for rank, (slug, score) in enumerate(ordered, start=1)
     ]
     return ranked, profile.swipe_count
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A liked photo and how much it added to one city's score."""
+
+    photo: Photo
+    contribution: float
+
+
+def liked_photo_reasons(*, user, slugs: list[str], per_city: int) -> dict[str, list[Reason]]:
+    """For each city in ``slugs``, the liked (right-swiped) photos that pushed its score up the
+    most: "because you liked ...". One query over the person's likes.
+
+    A photo counts only if it gave the city more than an uninformative photo would (more than
+    1 / number of classes): a like spread thinly over every city explains none of them."""
+    if per_city < 1 or not slugs:
+        return {slug: [] for slug in slugs}
+    wanted = set(slugs)
+    candidates: dict[str, list[tuple[float, int, Photo]]] = {slug: [] for slug in slugs}
+    likes = (
+        Swipe.objects.filter(user=user, direction=Swipe.Direction.RIGHT)
+        .select_related("photo__model_version", "photo__city")
+        .order_by("id")
+    )
+    for swipe in likes.iterator(chunk_size=500):
+        by_slug = swipe.photo.probability_by_slug()
+        uniform = 1 / len(by_slug) if by_slug else 1.0
+        for slug, probability in by_slug.items():
+            if slug in wanted and probability > uniform:
+                candidates[slug].append((probability, swipe.pk, swipe.photo))
+    return {
+        slug: [
+            Reason(photo, contribution)
+            for contribution, _, photo in heapq.nlargest(per_city, found, key=lambda c: c[:2])
+        ]
+        for slug, found in candidates.items()
+    }
 
 
 def profile_ids() -> list[int]:

@@ -101,6 +101,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Let Django serve MEDIA_ROOT itself (the embedded default; not for busy production sites).
+SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=False)
+LOGIN_URL = "home"
+LOGIN_REDIRECT_URL = "swipe"
+LOGOUT_REDIRECT_URL = "home"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -170,6 +175,8 @@ CITYVIBES = {
     "NEXT_PHOTOS_MAX": 50,
     # The most cities one recommendations request may return.
     "RECOMMENDATIONS_MAX": 266,
+    # How many of the top cities get "because you liked ..." photos in the recommendations.
+    "REASON_CITIES": 5,
     # Absolute difference above which a running score counts as drifted from the swipe history.
     "SCORE_DRIFT_TOLERANCE": 1e-9,
 }

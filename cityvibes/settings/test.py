@@ -12,3 +12,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need the real broker switch this off themselves
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+SERVE_MEDIA = True  # the browser tests load photos from the live server

@@ -221,3 +221,34 @@ def test_login_with_nul_characters_is_400(api_client, db):
     )
     assert response.status_code == 400
     assert "Null characters are not allowed" in response.json()["meta"]["message"]
+
+
+def test_recommendations_explain_top_cities_with_the_likes_that_raised_them(
+    guest_client, published_photos
+):
+    paris_a, rome, paris_b, tokyo = published_photos(4, cities=("paris", "rome", "paris", "tokyo"))
+    for photo, direction in [(paris_a, "right"), (rome, "left"), (paris_b, "right")]:
+        guest_client.post(
+            "/api/v1/swipes/", {"photo": photo.pk, "direction": direction}, format="json"
+        )
+    guest_client.post("/api/v1/swipes/", {"photo": tokyo.pk, "direction": "right"}, format="json")
+
+    body = guest_client.get("/api/v1/recommendations/?limit=3&reasons=1").json()
+
+    top = body["results"][0]
+    assert top["slug"] == "paris" and top["match"] == 100
+    assert [reason["photo"] for reason in top["reasons"]] == [paris_b.pk]  # newest of equals
+    assert top["reasons"][0]["city"] == {"slug": "paris", "name": "Paris"}
+    assert top["reasons"][0]["contribution"] == pytest.approx(0.6)
+    tokyo_row = next(row for row in body["results"] if row["slug"] == "tokyo")
+    assert [reason["photo"] for reason in tokyo_row["reasons"]] == [tokyo.pk]
+    # A like spread thinly over every city (the label prior's 0.4 / 265) explains none of them,
+    # and disliked cities get no reasons.
+    everyone = guest_client.get("/api/v1/recommendations/?limit=266&reasons=3").json()["results"]
+    assert {row["slug"] for row in everyone if row["reasons"]} == {"paris", "tokyo"}
+    assert guest_client.get("/api/v1/recommendations/").json()["results"][0]["reasons"] == []
+    assert guest_client.get("/api/v1/recommendations/?reasons=11").status_code == 400
+
+
+def test_next_photos_reports_the_deck_size(guest_client, label_prior):
+    assert guest_client.get("/api/v1/photos/next/").json() == {"results": [], "deck_size": 0}

@@ -1,0 +1,56 @@
+// The results page: every ranked city with its match bar, the top ones with the liked photos
+// that raised them most; and "reset my swipes".
+
+import { api, NetworkError, showBanner, sleep } from "./api.js";
+import { renderRanking } from "./ranking.js";
+
+const container = document.getElementById("results-ranking");
+const summary = document.getElementById("results-summary");
+const more = document.getElementById("show-more");
+const PAGE = 10;
+const CATALOG = 266;
+let limit = PAGE;
+
+async function load() {
+  for (let delay = 1000; ; delay = Math.min(delay * 2, 8000)) {
+    try {
+      const data = await api(`/api/v1/recommendations/?limit=${limit}&reasons=3`);
+      showBanner(false);
+      return data;
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error;
+      showBanner(true);
+      summary.textContent = "Can't reach City Vibes. Retrying…";
+      await sleep(delay);
+    }
+  }
+}
+
+async function show() {
+  const data = await load();
+  const count = data.swipe_count;
+  summary.textContent = count
+    ? `Ranked from your ${count} ${count === 1 ? "swipe" : "swipes"}. Match: 100 is your strongest city, 50 neutral.`
+    : "No swipes yet.";
+  renderRanking(container, data, {
+    emptyText: "Swipe some photos first: your ranked cities appear here.",
+  });
+  more.hidden = count === 0 || data.results.length < limit || limit >= CATALOG;
+}
+
+more.addEventListener("click", async () => {
+  limit += PAGE;
+  await show();
+  container.querySelectorAll(".ranked-city")[limit - PAGE]?.querySelector(".city-name")?.scrollIntoView({ block: "center" });
+});
+
+document.getElementById("reset-swipes").addEventListener("click", async () => {
+  if (!window.confirm("Delete all your swipes and start over?")) return;
+  await api("/api/v1/swipes/reset/", { method: "POST" });
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith("cityvibes-outbox-")) localStorage.removeItem(key);
+  }
+  await show();
+});
+
+show();

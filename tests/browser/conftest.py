@@ -1,0 +1,105 @@
+"""Real headless Chromium (Debian's package, never a downloaded browser) driven by Playwright,
+against the app served by pytest-django's live server."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to check
+# the database between browser steps are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def _serialized_test_database():
+    from django.db import connection
+
+    return getattr(connection, "_test_serialized_contents", None)
+
+
+def _give_back_snapshot(serialized) -> None:
+    from django.db import connection
+
+    if serialized is not None and _serialized_test_database() is None:
+        connection._test_serialized_contents = serialized
+
+
+@pytest.fixture(scope="session")
+def browser(django_db_setup):
+    """Chromium, launched once. Playwright's sync API switches this thread into its own
+    greenlet context, where Django hands out a fresh connection object that lacks the snapshot
+    of the test database that ``serialized_rollback`` restores (the city catalog); keep it to
+    give back to that connection (see ``open_page``)."""
+    serialized = _serialized_test_database()
+    executable = shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("CITYVIBES_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed (apt-get install -y chromium)")
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        _give_back_snapshot(serialized)  # before the first test's database set-up runs
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser.serialized_test_database = serialized
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """open_page(size) -> a new page in a fresh browser context (own cookies and storage)."""
+    _give_back_snapshot(browser.serialized_test_database)
+    contexts = []
+
+    def open_(size=DESKTOP):
+        context = browser.new_context(base_url=live_server.url, **size)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name):
+        page.wait_for_timeout(400)  # let card and bar transitions settle
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+    return take
+
+
+def eventually(check, timeout=10.0):
+    """Poll ``check`` until it returns a truthy value (for state the browser sends in the
+    background); fail with its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, f"condition not met within {timeout} s"
+            return value
+        time.sleep(0.1)
