@@ -43,3 +43,14 @@ def guest_client(db, api_client):
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     api_client.user = user
     return api_client
+
+
+@pytest.fixture
+def image_server(settings):
+    """A local web server for photo imports; `localhost` may be fetched, `127.0.0.1` may not
+    (so a redirect to 127.0.0.1 shows the SSRF protection)."""
+    from tests.image_server import ImageServer
+
+    settings.PHOTO_FETCH_ALLOWED_HOSTS = ["localhost"]
+    with ImageServer() as server:
+        yield server

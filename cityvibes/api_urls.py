@@ -18,6 +18,13 @@ urlpatterns = [
     path("swipes/undo/", user_apis.SwipeUndoApi.as_view(), name="swipes-undo"),
     path("swipes/reset/", user_apis.SwipeResetApi.as_view(), name="swipes-reset"),
     path("recommendations/", user_apis.RecommendationsApi.as_view(), name="recommendations"),
+    path("photos/import", photo_apis.PhotoImportApi.as_view(), name="photos-import"),
+    path("photos/imports/<int:pk>/", photo_apis.PhotoImportDetailApi.as_view(), name="import"),
+    path(
+        "photos/imports/<int:pk>/photos/",
+        photo_apis.PhotoImportPhotosApi.as_view(),
+        name="import-photos",
+    ),
     path("cities/", photo_apis.CityListApi.as_view(), name="cities"),
     path("cities/<slug:slug>/", photo_apis.CityDetailApi.as_view(), name="city-detail"),
     path("classify", ml_apis.ClassifyApi.as_view(), name="classify"),

@@ -95,6 +95,28 @@ def photos_score(*, photo_ids: list[int]) -> int:
     return len(done) + len(arrays)
 
 
+class CannotScore(Exception):
+    """No active version, or it cannot score this photo (yet); the message says why."""
+
+
+def photo_score_unpublished(*, photo_id: int) -> tuple[ModelVersion, list[float]]:
+    """Compute and store the active version's array for one photo without publishing it (the
+    pipeline's publish step does that). Raises CannotScore."""
+    version = model_version_active()
+    if version is None:
+        raise CannotScore("No active model version.")
+    photo = Photo.objects.select_related("city").get(pk=photo_id)
+    if version.kind == ModelVersion.Kind.LABEL_PRIOR:
+        arrays = _label_prior_arrays(version, [photo])
+    else:
+        arrays = _cnn_arrays(version, [photo])
+    if photo_id not in arrays:
+        photo.refresh_from_db(fields=["status_reason"])
+        raise CannotScore(photo.status_reason or f"{version.name} cannot score this photo.")
+    photo_services.photos_record_scores(scores=arrays, model_version=version, publish=False)
+    return version, arrays[photo_id]
+
+
 def _label_prior_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[float]]:
     arrays = {}
     for photo in photos:
@@ -116,13 +138,14 @@ def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[fl
 
     pixels, ids = [], []
     for photo in photos:
-        if not photo.image:
+        stored = photo.normalized or photo.image  # the normalised copy is upright and smaller
+        if not stored:
             photo_services.photo_mark_pending(
                 photo_id=photo.pk, reason="The CNN needs a stored image; this photo has a URL only."
             )
             continue
         try:
-            with photo.image.open("rb") as handle:
+            with stored.open("rb") as handle:
                 pixels.append(
                     load_pixels(handle, version.image_size, max_pixels=settings.ML_MAX_IMAGE_PIXELS)
                 )

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from . import selectors, services
 from .forms import PhotoImportForm
-from .models import City, Photo
+from .models import City, ImportBatch, Photo
 
 
 def _validate_photo_url(url: str) -> None:
@@ -41,7 +41,7 @@ class CityAdmin(admin.ModelAdmin):
 class PhotoAdmin(admin.ModelAdmin):
     change_list_template = "admin/photos/photo/change_list.html"
     list_display = [
-        "thumbnail",
+        "picture",
         "id",
         "city",
         "status",
@@ -49,10 +49,12 @@ class PhotoAdmin(admin.ModelAdmin):
         "top_cities",
         "is_synthetic",
     ]
-    list_display_links = ["thumbnail", "id"]
+    list_display_links = ["picture", "id"]
     list_filter = [
         "status",
+        "pipeline_step",
         "is_synthetic",
+        "batch",
         "model_version",
         ("city", admin.RelatedOnlyFieldListFilter),
     ]
@@ -62,22 +64,24 @@ class PhotoAdmin(admin.ModelAdmin):
     autocomplete_fields = ["city"]
     readonly_fields = [
         "preview", "top_cities", "status", "status_reason", "queue_position", "model_version",
-        "probabilities", "source", "created_at", "updated_at",
+        "probabilities", "source", "batch", "pipeline_step", "analysis_table", "duplicate_of",
+        "content_sha256", "perceptual_hash", "created_at", "updated_at",
     ]  # fmt: skip
     fields = ["preview", "image", "image_url", "city", "is_synthetic", *readonly_fields[1:]]
-    actions = ["reject_photos"]
+    actions = ["reject_photos", "resume_pipeline"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _image_src(self, photo):
         return selectors.photo_image_url(photo=photo)
 
     @admin.display(description="photo")
-    def thumbnail(self, photo):
+    def picture(self, photo):
         alt = photo.city.name if photo.city_id else "city photo"
+        src = photo.thumbnail.url if photo.thumbnail else self._image_src(photo)
         return format_html(
             '<img src="{}" alt="{}" loading="lazy" width="64" height="64" '
             'style="object-fit:cover;border-radius:4px">',
-            self._image_src(photo),
+            src,
             alt,
         )
 
@@ -103,6 +107,29 @@ class PhotoAdmin(admin.ModelAdmin):
                 photo_id=photo_id, reason=f"Rejected by {request.user} in the admin."
             )
         self.message_user(request, f"Rejected {queryset.count()} photos.", messages.SUCCESS)
+
+    @admin.display(description="analysis")
+    def analysis_table(self, photo):
+        if not photo.analysis:
+            return "-"
+        rows = (
+            (
+                step,
+                "-" if record.get("duration_ms") is None else f"{record['duration_ms']} ms",
+                record.get("error") or "ok",
+                ", ".join(f"{k}: {v}" for k, v in (record.get("output") or {}).items())[:400],
+            )
+            for step, record in photo.analysis.items()
+        )
+        return format_html(
+            "<table><tr><th>step</th><th>time</th><th>result</th><th>output</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.action(description="Resume the pipeline of failed photos", permissions=["change"])
+    def resume_pipeline(self, request, queryset):
+        resumed = services.pipeline_resume(photo_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Queued {resumed} photos again.", messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
         # Once scored, the array belongs to this image and label: changing them would lie.
@@ -145,14 +172,15 @@ class PhotoAdmin(admin.ModelAdmin):
         posted = request.method == "POST"
         form = PhotoImportForm(request.POST, request.FILES) if posted else PhotoImportForm()
         if posted and form.is_valid():
-            photos = form.save()
-            if photos is not None:
+            batch = form.save()
+            if batch is not None:
                 self.message_user(
                     request,
-                    f"Imported {len(photos)} photos. They enter the deck once scored.",
+                    f"Queued {batch.total} photos as import #{batch.pk}. Each goes through the "
+                    "analysis pipeline; follow its progress here.",
                     messages.SUCCESS,
                 )
-                return redirect(reverse("admin:photos_photo_changelist"))
+                return redirect(reverse("admin:photos_importbatch_change", args=[batch.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -160,3 +188,52 @@ class PhotoAdmin(admin.ModelAdmin):
             "title": "Import photos",
         }
         return TemplateResponse(request, "admin/photos/photo/import.html", context)
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "source",
+        "label",
+        "total",
+        "progress",
+        "summary",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["source"]
+    readonly_fields = [
+        "source", "label", "total", "progress", "summary", "photos_link", "created_by",
+        "created_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False  # batches come from the import page, the API and `import_photos`
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="progress")
+    def progress(self, batch):
+        counts = selectors.batch_counts(batch=batch)
+        finished = batch.total - counts["queued"]
+        percent = round(100 * finished / batch.total) if batch.total else 100
+        return format_html(
+            '<progress value="{}" max="{}" style="width:10em"></progress> {} %',
+            finished,
+            batch.total or 1,
+            percent,
+        )
+
+    @admin.display(description="queued / done / rejected / duplicate / failed")
+    def summary(self, batch):
+        counts = selectors.batch_counts(batch=batch)
+        return " / ".join(
+            str(counts[key]) for key in ("queued", "done", "rejected", "duplicate", "failed")
+        )
+
+    @admin.display(description="photos")
+    def photos_link(self, batch):
+        url = reverse("admin:photos_photo_changelist") + f"?batch__id__exact={batch.pk}"
+        return format_html('<a href="{}">The {} photos of this import</a>', url, batch.total)

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Max, Q, QuerySet
 
-from .models import City, Photo
+from .models import City, ImportBatch, Photo
 
 
 def city_list(*, search: str = "") -> QuerySet[City]:
@@ -57,8 +57,9 @@ def photo_deck_size() -> int:
 
 def photo_image_url(*, photo: Photo, request=None) -> str:
     """Where a client can load the photo: the stored file when there is one, else the hosted URL."""
-    if photo.image:
-        url = photo.image.url
+    stored = photo.normalized or photo.image  # the normalised copy: upright, JPEG, capped size
+    if stored:
+        url = stored.url
         return request.build_absolute_uri(url) if request is not None else url
     return photo.image_url
 
@@ -75,3 +76,28 @@ def photo_ids_to_score() -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def batch_counts(*, batch) -> dict[str, int]:
+    """Where a batch's photos are: queued (still in the pipeline), done (in the deck),
+    rejected, duplicate, failed. They add up to the batch's total (deleted photos aside)."""
+    by_status = dict(
+        batch.photos.values_list("status")
+        .annotate(count=Count("id"))
+        .values_list("status", "count")
+    )
+    return {
+        "queued": by_status.get(Photo.Status.PENDING, 0),
+        "done": by_status.get(Photo.Status.PUBLISHED, 0),
+        "rejected": by_status.get(Photo.Status.REJECTED, 0),
+        "duplicate": by_status.get(Photo.Status.DUPLICATE, 0),
+        "failed": by_status.get(Photo.Status.FAILED, 0),
+    }
+
+
+def batch_get(*, batch_id: int):
+    return ImportBatch.objects.filter(pk=batch_id).first()
+
+
+def batch_photos(*, batch):
+    return batch.photos.select_related("city").order_by("pk")

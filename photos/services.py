@@ -5,17 +5,20 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cityvibes.errors import ApplicationError
 
+from . import pipeline as pipeline_steps
 from . import selectors
-from .models import City, Photo
+from .models import City, ImportBatch, Photo
 
 _validate_url = URLValidator(schemes=["http", "https"])
 MAX_URL_LENGTH = Photo._meta.get_field("image_url").max_length
@@ -61,20 +64,30 @@ def photo_create(
     city: City | None = None,
     source: str = "",
     is_synthetic: bool = False,
+    batch: ImportBatch | None = None,
+    pipeline: bool = False,
 ) -> Photo:
-    """Create a pending photo and queue its scoring once the transaction commits."""
+    """Create a pending photo and, once the transaction commits, queue its scoring, or with
+    ``pipeline`` the whole analysis pipeline (fetch, validate, dedupe, quality, score, publish)."""
     if not image_url and image_file is None:
         raise ApplicationError("A photo needs an image file or an image URL.")
     if image_url and (problem := url_problem(image_url)):
         raise ApplicationError(problem)
     with transaction.atomic():
-        photo = Photo(image_url=image_url, city=city, source=source, is_synthetic=is_synthetic)
+        photo = Photo(
+            image_url=image_url, city=city, source=source, is_synthetic=is_synthetic, batch=batch
+        )
+        if pipeline:
+            photo.pipeline_step = pipeline_steps.step_names()[0]
         if image_file is not None:
             photo.image.save(image_file.name, image_file, save=False)
         photo.save()
         # robust: a broker outage must not turn a committed upload into an error; the photo
-        # stays pending and `manage.py score_photos` (ml) picks it up later.
-        transaction.on_commit(lambda: _queue_scoring(photo.pk), robust=True)
+        # stays pending and `manage.py score_photos` / `resume_pipeline` pick it up later.
+        if pipeline:
+            transaction.on_commit(lambda: _queue_step(photo.pk, photo.pipeline_step), robust=True)
+        else:
+            transaction.on_commit(lambda: _queue_scoring(photo.pk), robust=True)
     return photo
 
 
@@ -102,8 +115,10 @@ def photo_lines_parse(*, text: str) -> list[tuple[int, str, str]]:
     return rows
 
 
-def photos_import_lines(*, text: str, source: str = "bulk import") -> list[Photo]:
-    """Import `url,city` lines all or nothing.
+def photos_import_lines(
+    *, text: str, source: str = "bulk import", user=None, label: str = ""
+) -> ImportBatch:
+    """Import `url,city` lines all or nothing, as one batch through the analysis pipeline.
 
     Every line is checked first (valid http(s) URL, known city by slug or name, not a duplicate
     in the batch or of a stored photo). Any error raises ApplicationError whose ``details["lines"]``
@@ -112,10 +127,7 @@ def photos_import_lines(*, text: str, source: str = "bulk import") -> list[Photo
     rows = photo_lines_parse(text=text)
     if not rows:
         raise ApplicationError("No `url,city` lines found.")
-    cities_by_key: dict[str, City] = {}
-    for city in City.objects.all():
-        cities_by_key[city.slug.lower()] = city
-        cities_by_key[city.name.lower()] = city
+    cities_by_key = _cities_by_key()
     candidate_urls = [url for _, url, _ in rows if url_problem(url) is None]
     known_urls = set(
         Photo.objects.filter(image_url__in=candidate_urls).values_list("image_url", flat=True)
@@ -143,7 +155,160 @@ def photos_import_lines(*, text: str, source: str = "bulk import") -> list[Photo
             details={"lines": errors},
         )
     with transaction.atomic():
-        return [photo_create(image_url=url, city=city, source=source) for url, city in accepted]
+        batch = ImportBatch.objects.create(
+            source=ImportBatch.Source.URLS,
+            label=label or f"{len(accepted)} URLs",
+            created_by=user,
+            total=len(accepted),
+        )
+        for url, city in accepted:
+            photo_create(image_url=url, city=city, source=source, batch=batch, pipeline=True)
+    return batch
+
+
+def photos_import_request(
+    *, user, urls=None, lines: str = "", file=None, city: str = ""
+) -> ImportBatch:
+    """One import from the API: URLs, `url,city` lines, or a file (an image or a zip)."""
+    given = [name for name, value in (("urls", urls), ("lines", lines), ("file", file)) if value]
+    if len(given) != 1:
+        raise ApplicationError("Send exactly one of `urls`, `lines` or `file`.")
+    target = None
+    if city:
+        target = _cities_by_key().get(city.strip().lower())
+        if target is None:
+            raise ApplicationError(f"Unknown city '{city[:100]}' (use a slug or a name).")
+    if urls:
+        text = "\n".join(f"{url},{target.slug if target else ''}" for url in urls)
+        return photos_import_lines(text=text, source="api import", user=user)
+    if lines:
+        return photos_import_lines(text=lines, source="api import", user=user)
+    if file.name.lower().endswith(".zip"):
+        return photos_import_zip(archive=file, city=target, user=user)
+    if file.size > settings.PHOTO_FETCH_MAX_BYTES:
+        raise ApplicationError(
+            f"The file is over the {settings.PHOTO_FETCH_MAX_BYTES:,} byte limit."
+        )
+    return photos_import_files(
+        files=[(file.name, file.read(), target)], source=ImportBatch.Source.UPLOAD, user=user
+    )
+
+
+def _cities_by_key() -> dict[str, City]:
+    """Cities by lower-case slug and by lower-case name."""
+    found: dict[str, City] = {}
+    for city in City.objects.all():
+        found[city.slug.lower()] = city
+        found[city.name.lower()] = city
+    return found
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic")
+
+
+def photos_import_files(
+    *,
+    files: list[tuple[str, bytes, City | None]],
+    source: ImportBatch.Source,
+    user=None,
+    label: str = "",
+) -> ImportBatch:
+    """Import uploaded image files ([(name, content, city)]) as one batch through the
+    pipeline (which checks that each really is an image)."""
+    if not files:
+        raise ApplicationError("No image files to import.")
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            source=source, label=label or f"{len(files)} files", created_by=user, total=len(files)
+        )
+        for name, content, city in files:
+            photo_create(
+                image_file=ContentFile(content, name=Path(name).name[-100:] or "upload"),
+                city=city,
+                source=f"import ({source})",
+                batch=batch,
+                pipeline=True,
+            )
+    return batch
+
+
+def photos_import_zip(*, archive, city: City | None = None, user=None) -> ImportBatch:
+    """Import the images of a zip archive. An entry under a folder named after a city (slug or
+    name) gets that city, others get ``city``. The archive is checked before anything is
+    stored: entry count, sizes (zip bombs), unknown city folders."""
+    import zipfile
+
+    limits = settings.PHOTO_IMPORT_LIMITS
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            entries = [
+                info
+                for info in bundle.infolist()
+                if not info.is_dir()
+                and not Path(info.filename).name.startswith(".")
+                and "__MACOSX" not in info.filename
+                and info.filename.lower().endswith(IMAGE_SUFFIXES)
+            ]
+            if not entries:
+                raise ApplicationError("The zip archive holds no image files.")
+            if len(entries) > limits["max_files"]:
+                raise ApplicationError(
+                    f"The archive holds {len(entries)} images; the limit is {limits['max_files']}."
+                )
+            total = sum(info.file_size for info in entries)
+            if total > limits["max_zip_bytes"]:
+                raise ApplicationError(
+                    f"The archive unpacks to {total:,} bytes; the limit is "
+                    f"{limits['max_zip_bytes']:,}."
+                )
+            cities = _cities_by_key()
+            files, unknown = [], set()
+            for info in entries:
+                if info.file_size > settings.PHOTO_FETCH_MAX_BYTES:
+                    raise ApplicationError(
+                        f"{info.filename} is {info.file_size:,} bytes, over the "
+                        f"{settings.PHOTO_FETCH_MAX_BYTES:,} byte limit per photo."
+                    )
+                folder = Path(info.filename).parent.name
+                entry_city = cities.get(folder.lower()) if folder else city
+                if folder and entry_city is None:
+                    unknown.add(folder)
+                    continue
+                with bundle.open(info) as handle:
+                    content = handle.read(settings.PHOTO_FETCH_MAX_BYTES + 1)
+                files.append((info.filename, content, entry_city))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+        raise ApplicationError(f"Not a readable zip archive: {error}") from error
+    if unknown:
+        raise ApplicationError(
+            f"Folders that are not cities of the catalog: {', '.join(sorted(unknown)[:20])}."
+        )
+    return photos_import_files(
+        files=files, source=ImportBatch.Source.ZIP, user=user, label=getattr(archive, "name", "")
+    )
+
+
+def photos_import_folder(*, root: Path, user=None) -> ImportBatch:
+    """Import a folder tree ``<city>/<image>`` (as the original scraper wrote it)."""
+    if not root.is_dir():
+        raise ApplicationError(f"{root} is not a folder.")
+    cities = _cities_by_key()
+    files, unknown = [], []
+    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        city = cities.get(folder.name.lower())
+        if city is None:
+            unknown.append(folder.name)
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                files.append((path.name, path.read_bytes(), city))
+    if unknown:
+        raise ApplicationError(
+            f"Folders that are not cities of the catalog: {', '.join(unknown[:20])}."
+        )
+    return photos_import_files(
+        files=files, source=ImportBatch.Source.FOLDER, user=user, label=str(root)[-200:]
+    )
 
 
 def _validated_probabilities(probabilities: Sequence[float], class_count: int) -> list[float]:
@@ -167,7 +332,9 @@ def photo_record_scores(*, photo_id: int, probabilities: Sequence[float], model_
     return Photo.objects.get(pk=photo_id)
 
 
-def photos_record_scores(*, scores: dict[int, Sequence[float]], model_version) -> int:
+def photos_record_scores(
+    *, scores: dict[int, Sequence[float]], model_version, publish: bool = True
+) -> int:
     """``photo_record_scores`` for a batch ({photo id: array}) in one transaction (one commit
     instead of one per photo). Every array is checked before anything is written. Returns how
     many photos were updated (deleted ones are skipped)."""
@@ -182,7 +349,7 @@ def photos_record_scores(*, scores: dict[int, Sequence[float]], model_version) -
         for photo in photos:
             photo.probabilities = validated[photo.pk]
             photo.model_version = model_version
-            if photo.status == Photo.Status.PENDING:
+            if photo.status == Photo.Status.PENDING and publish:
                 photo.status = Photo.Status.PUBLISHED
                 photo.status_reason = ""
                 _save_with_next_queue_position(photo)
@@ -214,3 +381,121 @@ def photo_mark_pending(*, photo_id: int, reason: str) -> None:
 def photo_reject(*, photo_id: int, reason: str) -> None:
     """Take a photo out of the deck (it keeps its swipes, which stay in people's history)."""
     Photo.objects.filter(pk=photo_id).update(status=Photo.Status.REJECTED, status_reason=reason)
+
+
+def photo_publish(*, photo_id: int) -> int:
+    """Put a scored, pending photo into the deck (the next queue position); idempotent.
+    Returns its queue position."""
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().get(pk=photo_id)
+        if photo.status == Photo.Status.PUBLISHED:
+            return photo.queue_position
+        if photo.probabilities is None:
+            raise ValueError(f"Photo {photo_id} has no probability array; it cannot be published.")
+        photo.status = Photo.Status.PUBLISHED
+        photo.status_reason = ""
+        _save_with_next_queue_position(photo)
+    return photo.queue_position
+
+
+def photo_store_file(*, photo_id: int, field: str, name: str, content: bytes) -> str:
+    """Store ``content`` as the photo's file ``field`` (image, normalized, thumbnail), replacing
+    what was there: a step that runs twice leaves one file, not two."""
+    photo = Photo.objects.get(pk=photo_id)
+    current = getattr(photo, field)
+    if current:
+        current.delete(save=False)
+    current.save(name, ContentFile(content), save=False)
+    Photo.objects.filter(pk=photo_id).update(**{field: current.name})
+    return current.name
+
+
+def photo_record_hashes(
+    *, photo_id: int, sha256: str, perceptual_hash: str, duplicate_of_id: int | None
+) -> None:
+    fields = {"content_sha256": sha256, "perceptual_hash": perceptual_hash}
+    if duplicate_of_id is not None:
+        fields |= {
+            "duplicate_of_id": duplicate_of_id,
+            "status": Photo.Status.DUPLICATE,
+            "status_reason": f"Duplicate of photo #{duplicate_of_id}.",
+        }
+    Photo.objects.filter(pk=photo_id).update(**fields)
+
+
+# ---- the analysis pipeline -----------------------------------------------------------------
+
+
+def _queue_step(photo_id: int, step: str) -> None:
+    from .tasks import run_pipeline_step
+
+    run_pipeline_step.apply_async((photo_id, step), queue=pipeline_steps.queue_for(step))
+
+
+def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
+    """Run one step of one photo and hand on to the next; returns the next step's name ("" at
+    the end), or None when there was nothing to do (the photo is gone, or this step ran
+    already: a redelivered task). TransientStepError propagates, for the task to retry."""
+    import time
+
+    photo = Photo.objects.select_related("city").filter(pk=photo_id).first()
+    if photo is None or photo.pipeline_step != step:
+        return None
+    function = pipeline_steps.step_function(step)
+    started = time.perf_counter()
+    try:
+        output, stop = function(photo), None
+    except pipeline_steps.StopPipeline as signal:
+        output, stop = signal.output, signal
+    record = {
+        "output": output,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "error": stop.reason if stop else None,
+    }
+    following = "" if stop else pipeline_steps.next_step(step)
+    with transaction.atomic():
+        locked = Photo.objects.select_for_update().get(pk=photo_id)
+        if locked.pipeline_step != step:
+            return None  # a concurrent run of the same step recorded it first
+        locked.analysis = {**locked.analysis, step: record}
+        locked.pipeline_step = following
+        fields = ["analysis", "pipeline_step", "updated_at"]
+        if stop and locked.status != Photo.Status.PUBLISHED:
+            locked.status, locked.status_reason = stop.status, stop.reason[:2000]
+            fields += ["status", "status_reason"]
+        locked.save(update_fields=fields)
+        if following:
+            transaction.on_commit(lambda: _queue_step(photo_id, following), robust=True)
+    return following
+
+
+def pipeline_fail(*, photo_id: int, step: str, error: str) -> None:
+    """A step kept failing: the photo is marked failed (out of the deck) with the reason; the
+    step stays recorded as next, so `resume_pipeline` can run it again."""
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is None or photo.pipeline_step != step:
+            return
+        photo.analysis = {
+            **photo.analysis,
+            step: {"output": {}, "duration_ms": None, "error": error},
+        }
+        photo.status = Photo.Status.FAILED
+        photo.status_reason = f"Step '{step}' failed: {error}"[:2000]
+        photo.save(update_fields=["analysis", "status", "status_reason", "updated_at"])
+
+
+def pipeline_resume(*, photo_ids: list[int]) -> int:
+    """Queue the pending step of failed or stalled photos again; returns how many."""
+    resumed = 0
+    with transaction.atomic():
+        for photo in (
+            Photo.objects.select_for_update().filter(pk__in=photo_ids).exclude(pipeline_step="")
+        ):
+            if photo.status == Photo.Status.FAILED:
+                photo.status, photo.status_reason = Photo.Status.PENDING, ""
+                photo.save(update_fields=["status", "status_reason", "updated_at"])
+            step = photo.pipeline_step
+            transaction.on_commit(lambda p=photo.pk, s=step: _queue_step(p, s), robust=True)
+            resumed += 1
+    return resumed

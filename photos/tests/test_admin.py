@@ -27,12 +27,24 @@ def test_photo_changelist_shows_thumbnails_and_top_cities(admin_client, publishe
     assert search.status_code == 200
 
 
-def test_bulk_import_of_pasted_lines(admin_client, label_prior, django_capture_on_commit_callbacks):
-    lines = "url,city\nhttps://x.example/1.jpg,Paris\nhttps://x.example/2.jpg,rome\n"
+def test_bulk_import_of_pasted_lines(
+    admin_client, label_prior, image_server, django_capture_on_commit_callbacks
+):
+    from photos.tests.test_pipeline import jpeg, textured
+
+    one = image_server.image("/1.jpg", jpeg(textured(1)))
+    two = image_server.image("/2.jpg", jpeg(textured(2)))
+    broken = image_server.image("/3.jpg", b"not an image")
+    lines = f"url,city\n{one},Paris\n{two},rome\n{broken},rome\n"
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(IMPORT_URL, {"lines": lines})
     assert response.status_code == 302
     assert Photo.objects.filter(status=Photo.Status.PUBLISHED).count() == 2
+    batch_page = admin_client.get(response["Location"]).content.decode()
+    assert "0 / 2 / 1 / 0 / 0" in batch_page and "100 %" in batch_page
+    rejected = Photo.objects.get(status=Photo.Status.REJECTED)
+    photo_page = admin_client.get(f"/admin/photos/photo/{rejected.pk}/change/").content.decode()
+    assert "not an image" in photo_page and "<td>validate</td>" in photo_page
 
 
 def test_bulk_import_shows_each_bad_line_and_imports_nothing(admin_client, label_prior):

@@ -23,23 +23,6 @@ def test_catalog_sync_creates_and_renames_without_deleting():
     assert City.objects.count() == 267
 
 
-def test_import_lines_creates_photos_that_get_scored_and_published(
-    label_prior, django_capture_on_commit_callbacks
-):
-    text = "url,city\nhttps://a.example/1.jpg,paris\n\nhttps://a.example/2.jpg, Rome \nhttps://a.example/3.jpg,"
-    with django_capture_on_commit_callbacks(execute=True):
-        photos = services.photos_import_lines(text=text)
-    assert len(photos) == 3
-    stored = {p.image_url: p for p in Photo.objects.all()}
-    assert stored["https://a.example/1.jpg"].status == Photo.Status.PUBLISHED
-    assert stored["https://a.example/2.jpg"].city.slug == "rome"
-    unlabelled = stored["https://a.example/3.jpg"]
-    assert unlabelled.status == Photo.Status.PENDING
-    assert "label prior needs a city label" in unlabelled.status_reason
-    positions = sorted(p.queue_position for p in stored.values() if p.queue_position is not None)
-    assert positions == [0, 1]
-
-
 def test_import_with_any_bad_line_imports_nothing_and_names_each_line(label_prior):
     pending_photo().__class__.objects.create(image_url="https://a.example/old.jpg")
     text = "\n".join(
@@ -140,18 +123,3 @@ def test_import_refuses_urls_the_database_cannot_hold(db, line, message):
 def test_import_of_broken_csv_is_a_clear_error(db):
     with pytest.raises(ApplicationError, match="not valid CSV"):
         services.photos_import_lines(text='https://a.example/1.jpg,"' + "x" * 200_000)
-
-
-def test_a_photo_whose_label_the_model_lacks_waits_with_a_reason(
-    label_prior, django_capture_on_commit_callbacks
-):
-    services.city_catalog_sync(rows=[("atlantis", "Atlantis")])
-    with django_capture_on_commit_callbacks(execute=True):
-        atlantis, paris = services.photos_import_lines(
-            text="https://a.example/at.jpg,atlantis\nhttps://a.example/p.jpg,paris"
-        )
-    atlantis.refresh_from_db()
-    paris.refresh_from_db()
-    assert atlantis.status == Photo.Status.PENDING
-    assert "among the label-prior-v1 classes" in atlantis.status_reason
-    assert paris.status == Photo.Status.PUBLISHED
