@@ -439,7 +439,16 @@ def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
     import time
 
     photo = Photo.objects.select_related("city").filter(pk=photo_id).first()
-    if photo is None or photo.pipeline_step != step:
+    if photo is None:
+        return None
+    if photo.pipeline_step != step:
+        # A redelivered task (its worker died after recording the step). If that worker died
+        # before handing on, the next step was never queued: queue it again (steps are
+        # idempotent, so a second run of an already queued step is harmless).
+        names = pipeline_steps.step_names()
+        if photo.pipeline_step in names and step in names:
+            if names.index(photo.pipeline_step) > names.index(step):
+                _queue_step(photo_id, photo.pipeline_step)
         return None
     function = pipeline_steps.step_function(step)
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 errors from a dict, on 127.0.0.1 (reachable under the name localhost too)."""
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -9,11 +10,13 @@ class ImageServer:
     def __init__(self):
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.requests: list[str] = []
+        self.delay = 0.0  # seconds before each answer, to make a batch take a while
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 server.requests.append(self.path)
+                time.sleep(server.delay)
                 status, headers, body = server.routes.get(self.path, (404, {}, b"not found"))
                 self.send_response(status)
                 for key, value in headers.items():

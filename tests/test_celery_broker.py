@@ -33,3 +33,50 @@ def test_new_photos_are_scored_by_a_real_worker(celery_worker_on_broker):
     published = Photo.objects.filter(pk__in=ids, status=Photo.Status.PUBLISHED)
     assert published.count() == 5
     assert sorted(published.values_list("queue_position", flat=True)) == list(range(5))
+
+
+def _wait_until_finished(batch_id: int, timeout: float = 90) -> dict:
+    from photos.models import ImportBatch
+    from photos.selectors import batch_counts
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = batch_counts(batch=batch)
+        if counts["queued"] == 0 or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.25)
+
+
+def test_an_import_over_http_runs_through_a_real_worker(
+    celery_worker_on_broker, api_client, image_server
+):
+    """The API queues each photo's steps on the broker (the score step on the `ml` queue); a
+    real worker runs them: good photos are published, duplicates linked, broken and private
+    ones rejected with a reason."""
+    from photos.tests.test_pipeline import jpeg, textured
+    from tests.factories import UserFactory
+
+    model_version_label_prior_ensure()
+    good = jpeg(textured(51))
+    urls = [
+        image_server.image("/w1.jpg", good),
+        image_server.image("/w2.jpg", jpeg(textured(52))),
+        image_server.image("/w1-again.jpg", good),
+        image_server.image("/broken.jpg", good[:2000]),
+        image_server.redirect("/away", image_server.url("/w2.jpg", host="127.0.0.1")),
+    ]
+    api_client.force_authenticate(UserFactory(is_staff=True))
+    response = api_client.post(
+        "/api/v1/photos/import", {"urls": urls, "city": "reykjavik"}, format="json"
+    )
+    assert response.status_code == 202
+
+    counts = _wait_until_finished(response.json()["id"])
+
+    assert counts == {"queued": 0, "done": 2, "rejected": 2, "duplicate": 1, "failed": 0}
+    states = dict(Photo.objects.values_list("image_url", "status"))
+    assert states[urls[2]] == Photo.Status.DUPLICATE
+    assert "SSRF" in Photo.objects.get(image_url=urls[4]).status_reason
+    for photo in Photo.objects.filter(status=Photo.Status.PUBLISHED):
+        assert photo.analysis["score"]["output"]["model"] == "label-prior-v1"

@@ -125,6 +125,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis: a task taken by a worker that dies (acks_late, not acknowledged) goes back to the queue
+# after this many seconds. Longer than any task (and retry countdown); our tasks are idempotent,
+# so a redelivery of a slow task is harmless.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.float("CELERY_UNACKED_RESTORE_INTERVAL", default=60.0),
+}
 # TensorFlow work (scoring, rescoring, recomputing after an activation) has its own queue, so a
 # worker that holds a model in memory can be sized and scaled apart from the light tasks:
 #   celery -A cityvibes worker -Q celery          # light tasks

@@ -260,3 +260,19 @@ def test_import_photos_command_reads_a_folder_tree(
     assert "2 photos queued" in out.getvalue()
     statuses = sorted(Photo.objects.values_list("status", flat=True))
     assert statuses == [Photo.Status.DUPLICATE, Photo.Status.PUBLISHED]
+
+
+def test_resume_pipeline_command_requeues_failed_and_stalled_photos(
+    label_prior, image_server, django_capture_on_commit_callbacks
+):
+    url = image_server.image("/later.jpg", jpeg(textured(61)))
+    with django_capture_on_commit_callbacks(execute=False):  # the broker "was down"
+        services.photos_import_lines(text=f"{url},oslo")
+    photo = Photo.objects.get()
+    assert photo.pipeline_step == "fetch" and not image_server.requests
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("resume_pipeline", "--idle-minutes", "0", stdout=out)
+    assert "Queued 1 photos again." in out.getvalue()
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.PUBLISHED
