@@ -446,9 +446,12 @@ def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
         # before handing on, the next step was never queued: queue it again (steps are
         # idempotent, so a second run of an already queued step is harmless).
         names = pipeline_steps.step_names()
-        if photo.pipeline_step in names and step in names:
-            if names.index(photo.pipeline_step) > names.index(step):
-                _queue_step(photo_id, photo.pipeline_step)
+        if (
+            photo.pipeline_step in names
+            and step in names
+            and names.index(photo.pipeline_step) > names.index(step)
+        ):
+            _queue_step(photo_id, photo.pipeline_step)
         return None
     function = pipeline_steps.step_function(step)
     started = time.perf_counter()
