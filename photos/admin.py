@@ -172,7 +172,7 @@ class PhotoAdmin(admin.ModelAdmin):
         posted = request.method == "POST"
         form = PhotoImportForm(request.POST, request.FILES) if posted else PhotoImportForm()
         if posted and form.is_valid():
-            batch = form.save()
+            batch = form.save(user=request.user)
             if batch is not None:
                 self.message_user(
                     request,

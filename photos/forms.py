@@ -24,6 +24,17 @@ class PhotoImportForm(forms.Form):
         help_text="UTF-8 CSV with the same two columns, at most 5 MB.",
     )
 
+    upload = forms.FileField(
+        required=False,
+        label="or an image or a zip of images",
+        help_text=(
+            "A zip's folders may be city names (slug or name); other files get the city below."
+        ),
+    )
+    city = forms.CharField(
+        required=False, max_length=128, help_text="City (slug or name) for an uploaded file."
+    )
+
     def clean_csv_file(self):
         upload = self.cleaned_data.get("csv_file")
         if upload is None:
@@ -38,19 +49,25 @@ class PhotoImportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         text = "\n".join(part for part in (cleaned.get("lines"), cleaned.get("csv_file")) if part)
-        if not self.errors and not text.strip():
-            raise forms.ValidationError("Paste some lines or choose a CSV file.")
+        if not self.errors and not text.strip() and not cleaned.get("upload"):
+            raise forms.ValidationError("Paste some lines or choose a CSV file, an image or a zip.")
+        if text.strip() and cleaned.get("upload"):
+            raise forms.ValidationError("Import either lines or a file, not both at once.")
         cleaned["text"] = text
         return cleaned
 
-    def save(self):
-        """Import every line or none. Per-line problems become form errors."""
+    def save(self, user=None):
+        """Import every line (or the file) or nothing. Problems become form errors."""
         try:
+            if self.cleaned_data.get("upload"):
+                return services.photos_import_request(
+                    user=user, file=self.cleaned_data["upload"], city=self.cleaned_data["city"]
+                )
             return services.photos_import_lines(
-                text=self.cleaned_data["text"], source="admin import"
+                text=self.cleaned_data["text"], source="admin import", user=user
             )
         except ApplicationError as error:
-            line_errors = error.details.get("lines", {})
+            line_errors = (error.details or {}).get("lines", {})
             self.add_error(None, error.message)
             for line_number, message in line_errors.items():
                 self.add_error(None, f"Line {line_number}: {message}")

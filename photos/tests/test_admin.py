@@ -68,7 +68,7 @@ def test_bulk_import_from_a_csv_file(admin_client, label_prior):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({}, "Paste some lines or choose a CSV file."),
+        ({}, "Paste some lines or choose a CSV file, an image or a zip."),
         ({"csv_file": SimpleUploadedFile("x.csv", b"\xff\xfe\x00bad")}, "not UTF-8"),
     ],
 )
@@ -121,3 +121,26 @@ def test_reject_action_needs_change_permission(client, published_photos):
     client.post("/admin/photos/photo/", {"action": "reject_photos", "_selected_action": [photo.pk]})
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PUBLISHED
+
+
+def test_admin_imports_a_zip_and_a_single_image(
+    admin_client, label_prior, django_capture_on_commit_callbacks
+):
+    from photos.tests.test_pipeline import _zip, jpeg, textured
+
+    archive = SimpleUploadedFile(
+        "set.zip", _zip({"kyoto/a.jpg": jpeg(textured(71)), "b.jpg": jpeg(textured(72))}).read()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(IMPORT_URL, {"upload": archive, "city": "Osaka"})
+    assert response.status_code == 302, response.content[:2000]
+    assert sorted(Photo.objects.values_list("city__slug", flat=True)) == ["kyoto", "osaka"]
+    assert Photo.objects.filter(status=Photo.Status.PUBLISHED).count() == 2
+    single = SimpleUploadedFile("c.jpg", jpeg(textured(73)))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(IMPORT_URL, {"upload": single, "city": "kyoto"})
+    assert Photo.objects.filter(status=Photo.Status.PUBLISHED).count() == 3
+    bad = admin_client.post(
+        IMPORT_URL, {"upload": SimpleUploadedFile("x.zip", b"nope"), "city": ""}
+    )
+    assert bad.status_code == 200 and "Not a readable zip archive" in bad.content.decode()
