@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test demo lint format check-migrations clean
+.PHONY: run test install install-test demo evaluate lint format check-migrations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ demo: install
 test: install-test
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Recommendation quality of every ranker on simulated users (docs/EVALUATION.md)
+evaluate: install-test
+	$(BIN)/python -m bench.evaluate_rankers --users 1000 --swipes 100
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -31,15 +31,13 @@ CHECKPOINTS = (5, 10, 15, 20, 30, 40, 60, 80, 100)
 # ---- photos and their arrays ------------------------------------------------------------------
 
 
-def photo_arrays(retrain: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """(arrays: photos x cities, pooled CNN features, labels, city slugs) from the demo CNN,
-    cached."""
+def photo_arrays(retrain: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(arrays: photos x cities, labels, city slugs) from the demo CNN, cached."""
     cache = OUT / "arrays.npz"
     cities = sorted(json.loads(STYLES.read_text()))[:CITY_COUNT]
     if cache.exists() and not retrain:
         data = np.load(cache)
-        if "features" in data:
-            return data["arrays"], data["features"], data["labels"], cities
+        return data["arrays"], data["labels"], cities
     from ml import cnn, training
     from ml.images import load_pixels
     from ml.synthetic import city_photo_jpeg
@@ -56,14 +54,10 @@ def photo_arrays(retrain: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, lis
     ]
     arrays = cnn.predict(model, np.stack(photos))
     arrays /= arrays.sum(axis=1, keepdims=True)
-    import keras
-
-    pooled = keras.Model(model.inputs, model.get_layer("pool").output)
-    features = np.asarray(pooled.predict(np.stack(photos).astype("float32"), verbose=0))
     labels = np.repeat(np.arange(len(cities)), PHOTOS_PER_CITY)
     OUT.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, arrays=arrays, features=features, labels=labels)
-    return arrays, features, labels, cities
+    np.savez(cache, arrays=arrays, labels=labels)
+    return arrays, labels, cities
 
 
 def style_features(cities: list[str]) -> np.ndarray:
@@ -86,63 +80,69 @@ def style_features(cities: list[str]) -> np.ndarray:
     return (features - features.mean(0)) / (features.std(0) + 1e-9)
 
 
-# ---- metrics ----------------------------------------------------------------------------------
-
-
-def ndcg_at(order: np.ndarray, gains: np.ndarray, ideal: float, k: int = 10) -> float:
-    discounts = 1 / np.log2(np.arange(2, k + 2))
-    return float((gains[order[:k]] * discounts).sum() / ideal)
-
-
 # ---- simulation -------------------------------------------------------------------------------
 
 
-def simulate(mode, noise, users, swipes, arrays, kernel, labels, features, seed) -> dict:
-    from users.rankers import BaselineRanker, BayesianRanker, active_choice, prototypes_from
+RANKER_LABELS = {
+    "baseline": "baseline (add/subtract, fixed queue)",
+    "bayesian": "Bayesian (fixed queue)",
+    "bayesian-active": "Bayesian + active queue",
+}
+
+
+def simulate(mode, noise, users, swipes, arrays, labels, features, seed) -> dict:
+    """NDCG@10 and hit@5 (users x swipes) per ranker, and the share of likes each one showed."""
+    from users import rankers
 
     cities = arrays.shape[1]
-    mean_array = arrays.mean(axis=0)
-    prototypes = prototypes_from(arrays, labels, cities)
+    space = rankers.ranking_space(arrays, labels)
     fixed_queue = np.random.default_rng(7).permutation(len(arrays))  # the app's global queue
     discounts = 1 / np.log2(np.arange(2, 12))
-    names = ("baseline", "bayes (fixed queue)", "bayes + active queue")
-    ndcg = {name: np.zeros((users, swipes)) for name in names}
-    hit = {name: np.zeros((users, swipes)) for name in names}
-    like_share = {name: 0.0 for name in names}
-    for user in range(users):
-        taste_rng = np.random.default_rng([seed, user])
-        if mode == "style":
-            utility = features @ taste_rng.normal(size=features.shape[1])
-        else:
-            utility = taste_rng.normal(size=cities)
-        liked_city = utility >= np.quantile(utility, 0.7)
-        rel = 3 * (utility - utility.min()) / (utility.max() - utility.min())
-        gains = 2**rel - 1
-        ideal = float((np.sort(gains)[::-1][:10] * discounts).sum())
-        favourite = int(np.argmax(utility))
-        for name in names:
-            rng = np.random.default_rng([seed, user, 1])  # the same noise stream for each ranker
-            if name == "baseline":
-                ranker = BaselineRanker(cities)
+    utility = np.stack(
+        [
+            features @ np.random.default_rng([seed, user]).normal(size=features.shape[1])
+            if mode == "style"
+            else np.random.default_rng([seed, user]).normal(size=cities)
+            for user in range(users)
+        ]
+    )
+    liked_city = utility >= np.quantile(utility, 0.7, axis=1, keepdims=True)
+    low, high = utility.min(axis=1, keepdims=True), utility.max(axis=1, keepdims=True)
+    gains = 2 ** (3 * (utility - low) / (high - low)) - 1
+    ideal = (-np.sort(-gains, axis=1)[:, :10] * discounts).sum(axis=1)
+    favourite = utility.argmax(axis=1)
+    everyone = np.arange(users)
+    ndcg, hit, like_share = {}, {}, {}
+    for name in rankers.RANKERS:
+        noise_rngs = [np.random.default_rng([seed, user, 1]) for user in everyone]
+        queue_rngs = [np.random.default_rng([seed, user, 2]) for user in everyone]
+        statistics = rankers.SwipeStatistics.empty(cities, (users,))
+        seen = np.zeros((users, len(arrays)), dtype=bool)
+        ndcg[name], hit[name] = np.zeros((users, swipes)), np.zeros((users, swipes))
+        likes = 0
+        for step in range(swipes):
+            if name == rankers.BAYESIAN_ACTIVE:
+                photos = np.empty(users, dtype=int)
+                for user in everyone:
+                    unseen = np.flatnonzero(~seen[user])
+                    own = rankers.SwipeStatistics(statistics.gram[user], statistics.moment[user])
+                    pick = rankers.photo_batch(space, own, arrays[unseen], 1, queue_rngs[user])
+                    photos[user] = unseen[pick[0]]
             else:
-                ranker = BayesianRanker(
-                    mean_array=mean_array, prototypes=prototypes, city_kernel=kernel
-                )
-            seen = np.zeros(len(arrays), dtype=bool)
-            likes = 0
-            for step in range(swipes):
-                if name == "bayes + active queue":
-                    photo = active_choice(ranker, arrays, np.flatnonzero(~seen), rng)
-                else:
-                    photo = int(fixed_queue[step])
-                seen[photo] = True
-                like = liked_city[labels[photo]] != (rng.random() < noise)
-                likes += like
-                ranker.update(arrays[photo], 1.0 if like else -1.0)
-                order = np.argsort(-ranker.city_scores(), kind="stable")
-                ndcg[name][user, step] = ndcg_at(order, gains, ideal)
-                hit[name][user, step] = favourite in order[:5]
-            like_share[name] += likes / swipes / users
+                photos = np.full(users, fixed_queue[step])
+            seen[everyone, photos] = True
+            flipped = np.array([rng.random() < noise for rng in noise_rngs])
+            like = liked_city[everyone, labels[photos]] != flipped
+            likes += like.sum()
+            statistics.add(arrays[photos], np.where(like, 1.0, -1.0))
+            if name == rankers.BASELINE:
+                scores = statistics.moment[:, :-1]  # Σ y·x: the running scores
+            else:
+                scores = rankers.bayesian_city_scores(space, statistics)
+            top = np.argsort(-scores, axis=1, kind="stable")[:, :10]
+            ndcg[name][:, step] = (np.take_along_axis(gains, top, 1) * discounts).sum(1) / ideal
+            hit[name][:, step] = (top[:, :5] == favourite[:, None]).any(axis=1)
+        like_share[name] = likes / (users * swipes)
     return {"ndcg": ndcg, "hit": hit, "like_share": like_share}
 
 
@@ -170,24 +170,16 @@ def main() -> None:
     parser.add_argument("--swipes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--retrain", action="store_true", help="Ignore the cached photo arrays.")
-    parser.add_argument(
-        "--kernel-share", type=float, default=0.5, help="Weight of look-alike cities in the prior."
-    )
     args = parser.parse_args()
 
-    arrays, pooled, labels, cities = photo_arrays(args.retrain)
-    from users.rankers import city_kernel_from
-
-    kernel = city_kernel_from(pooled, labels, len(cities), share=args.kernel_share)
+    arrays, labels, cities = photo_arrays(args.retrain)
     features = style_features(cities)
     scenarios = [(mode, noise) for mode in ("style", "city") for noise in (0.0, 0.2)]
     rng = np.random.default_rng(args.seed)
     report, curves = [], {}
     for mode, noise in scenarios:
         started = time.perf_counter()
-        result = simulate(
-            mode, noise, args.users, args.swipes, arrays, kernel, labels, features, args.seed
-        )
+        result = simulate(mode, noise, args.users, args.swipes, arrays, labels, features, args.seed)
         title = (
             f"{'tastes over city looks' if mode == 'style' else 'arbitrary favourite cities'}, "
             f"{noise:.0%} noise"
@@ -218,7 +210,7 @@ def main() -> None:
             ]
             reach = swipes_to_reach(mean, baseline60)
             lines.append(
-                f"| {name} | {result['like_share'][name]:.0%} | "
+                f"| {RANKER_LABELS[name]} | {result['like_share'][name]:.0%} | "
                 + " | ".join(cells)
                 + f" | {reach if reach else f'> {args.swipes}'} |"
             )
@@ -241,7 +233,7 @@ def plot(curves: dict, titles: list[str], swipes: int) -> None:
     for axis, title in zip(axes.flat, titles, strict=True):
         for (curve_title, name), (mean, low, high) in curves.items():
             if curve_title == title:
-                axis.plot(x, mean, label=name)
+                axis.plot(x, mean, label=RANKER_LABELS[name])
                 axis.fill_between(x, low, high, alpha=0.2)
         axis.set_title(title)
         axis.grid(alpha=0.3)

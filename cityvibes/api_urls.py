@@ -27,6 +27,11 @@ urlpatterns = [
     ),
     path("cities/", photo_apis.CityListApi.as_view(), name="cities"),
     path("cities/<slug:slug>/", photo_apis.CityDetailApi.as_view(), name="city-detail"),
+    path(
+        "cities/<slug:slug>/similar/",
+        user_apis.SimilarCitiesApi.as_view(),
+        name="city-similar",
+    ),
     path("classify", ml_apis.ClassifyApi.as_view(), name="classify"),
     path("classify/", ml_apis.ClassifyApi.as_view(schema=None), name="classify-slash"),
     path("models/", ml_apis.ModelVersionListApi.as_view(), name="models"),

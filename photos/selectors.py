@@ -1,5 +1,8 @@
 """Reads of cities and photos."""
 
+from dataclasses import dataclass
+
+import numpy as np
 from django.db.models import Count, Max, Q, QuerySet
 
 from .models import City, ImportBatch, Photo
@@ -49,6 +52,56 @@ def photo_get_in_deck(*, photo_id: int) -> Photo | None:
         .select_related("model_version", "city")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class DeckArrays:
+    """Every deck photo's probability array, re-ordered to ``slugs`` (cities the photo's model
+    version does not know get 0), and the index in ``slugs`` of the city it was collected for
+    (-1: none)."""
+
+    slugs: tuple[str, ...]
+    photo_ids: np.ndarray  # (n,)
+    arrays: np.ndarray  # (n, len(slugs))
+    labels: np.ndarray  # (n,)
+
+
+def deck_arrays(*, slugs: tuple[str, ...]) -> DeckArrays:
+    index = {slug: i for i, slug in enumerate(slugs)}
+    rows = (
+        Photo.objects.filter(
+            status=Photo.Status.PUBLISHED,
+            probabilities__isnull=False,
+            model_version__isnull=False,
+        )
+        .order_by("pk")
+        .values_list("pk", "probabilities", "model_version__classes", "city__slug")
+    )
+    photo_ids, arrays, labels = [], [], []
+    columns_by_classes: dict[tuple, np.ndarray] = {}
+    for photo_id, probabilities, classes, city_slug in rows.iterator(chunk_size=2000):
+        key = tuple(classes)
+        columns = columns_by_classes.get(key)
+        if columns is None:
+            columns = columns_by_classes[key] = np.array([index.get(c, -1) for c in classes])
+        array = np.zeros(len(slugs))
+        known = columns >= 0
+        array[columns[known]] = np.asarray(probabilities, dtype=float)[known]
+        photo_ids.append(photo_id)
+        arrays.append(array)
+        labels.append(index.get(city_slug, -1))
+    return DeckArrays(
+        slugs=slugs,
+        photo_ids=np.array(photo_ids, dtype=np.int64),
+        arrays=np.array(arrays).reshape(len(arrays), len(slugs)),
+        labels=np.array(labels, dtype=int),
+    )
+
+
+def photos_in_order(*, photo_ids: list[int]) -> list[Photo]:
+    """The photos with these ids, in this order (ids no longer in the deck are left out)."""
+    found = photo_deck().filter(pk__in=photo_ids).in_bulk()
+    return [found[photo_id] for photo_id in photo_ids if photo_id in found]
 
 
 def photo_deck_size() -> int:

@@ -13,10 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cityvibes.api import error_responses
-from cityvibes.errors import ApplicationError
+from cityvibes.errors import ApplicationError, NotFoundError
+from photos.selectors import city_get as photo_city_get
 from photos.selectors import photo_deck_size, photo_image_url
 
-from . import selectors, services
+from . import rankers, selectors, services
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 MAX_ID = 2**63 - 1  # the largest primary key the databases store; larger ones are a 400, not a 500
@@ -297,6 +298,10 @@ class ReasonSerializer(serializers.Serializer):
     image_url = serializers.SerializerMethodField()
     city = CityRefSerializer(source="photo.city", allow_null=True)
     contribution = serializers.FloatField(help_text="What this like added to the city's score.")
+    look_alike = serializers.BooleanField(
+        help_text="The photo is of a city that looks like this one (it explains the city "
+        "through the Bayesian rankers' look-alike prior), not of this city."
+    )
 
     def get_image_url(self, reason) -> str:
         return photo_image_url(photo=reason.photo, request=self.context.get("request"))
@@ -306,7 +311,11 @@ class RankedCitySerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     slug = serializers.CharField()
     name = serializers.CharField()
-    score = serializers.FloatField(help_text="Running score: liked minus disliked probability.")
+    score = serializers.FloatField(
+        help_text="The ranker's score. baseline: the running score (liked minus disliked "
+        "probability); bayesian rankers: the predicted like of a typical photo of the city, "
+        "relative to the average photo."
+    )
     match = serializers.IntegerField(
         help_text="0-100. 50 is neutral; 100 is your strongest liked city, 0 the most disliked."
     )
@@ -330,6 +339,9 @@ class RecommendationsApi(APIView):
                 "Recommendations",
                 {
                     "swipe_count": serializers.IntegerField(),
+                    "ranker": serializers.ChoiceField(
+                        choices=rankers.RANKERS, help_text="The ranker that ranked these cities."
+                    ),
                     "results": RankedCitySerializer(many=True),
                 },
             ),
@@ -338,14 +350,57 @@ class RecommendationsApi(APIView):
     )
     def get(self, request):
         query = _validated_query(RecommendationsQuerySerializer, request)
-        ranked, swipe_count = selectors.recommendations(user=request.user, limit=query["limit"])
+        found = selectors.recommendations(user=request.user, limit=query["limit"])
         reasons = selectors.liked_photo_reasons(
             user=request.user,
-            slugs=[city.slug for city in ranked if city.score > 0][
+            slugs=[city.slug for city in found.cities if city.score > 0][
                 : settings.CITYVIBES["REASON_CITIES"]
             ],
             per_city=query["reasons"],
         )
         context = {"request": request, "reasons": reasons}
-        results = RankedCitySerializer(ranked, many=True, context=context).data
-        return Response({"swipe_count": swipe_count, "results": results})
+        results = RankedCitySerializer(found.cities, many=True, context=context).data
+        return Response(
+            {"swipe_count": found.swipe_count, "ranker": found.ranker, "results": results}
+        )
+
+
+class SimilarCitiesQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=266, default=10)
+
+
+class SimilarCitySerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    similarity = serializers.FloatField(
+        help_text="-1 to 1: cosine similarity of the cities' photos' mean log-probability "
+        "arrays (1: the CNN hesitates between the same cities on both)."
+    )
+
+
+class SimilarCitiesApi(APIView):
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Cities that look like this one",
+        description=(
+            "Most similar first, from the CNN's probability arrays of the deck's photos. The "
+            "Bayesian rankers use the same similarity as their prior (a like also lifts "
+            "look-alike cities) and for look-alike reasons."
+        ),
+        parameters=[SimilarCitiesQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "SimilarCities",
+                {"city": CityRefSerializer(), "results": SimilarCitySerializer(many=True)},
+            ),
+            **error_responses(400, 401, 404),
+        },
+    )
+    def get(self, request, slug):
+        limit = _validated_query(SimilarCitiesQuerySerializer, request)["limit"]
+        found = selectors.similar_cities(slug=slug, limit=limit)
+        city = photo_city_get(slug=slug)
+        if found is None or city is None:
+            raise NotFoundError(f"There is no city '{slug}'.")
+        results = SimilarCitySerializer(found, many=True).data
+        return Response({"city": {"slug": city.slug, "name": city.name}, "results": results})

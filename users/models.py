@@ -21,6 +21,12 @@ class Profile(models.Model):
         default=dict, blank=True, help_text="Running per-city scores: {city slug: score}."
     )
     swipe_count = models.PositiveIntegerField(default=0)
+    ranker = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[(name, name) for name in ("baseline", "bayesian", "bayesian-active")],
+        help_text="Ranker for this person (an experiment); blank: the deployment's default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -53,3 +59,21 @@ class Swipe(models.Model):
     @property
     def sign(self) -> int:
         return 1 if self.direction == self.Direction.RIGHT else -1
+
+
+class RankerState(models.Model):
+    """The Bayesian rankers' state for one person, beside the running scores: the swipes'
+    sufficient statistics (users.rankers.SwipeStatistics) over the cities in ``cities_key``
+    order. Like ``Profile.city_scores`` it is a cache of the swipe history and is rebuilt from
+    it when the cities change or a new model version rescored the photos."""
+
+    profile = models.OneToOneField(
+        Profile, on_delete=models.CASCADE, primary_key=True, related_name="ranker_state"
+    )
+    cities_key = models.CharField(max_length=64, help_text="Digest of the ordered city slugs.")
+    swipe_count = models.PositiveIntegerField(default=0)
+    statistics = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Ranker state of {self.profile} ({self.swipe_count} swipes)"

@@ -1,16 +1,23 @@
 """Reads for people: their deck of next photos, their swipes, recomputed scores and the
 ranked cities."""
 
+import hashlib
 import heapq
+import threading
+import time
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from photos import selectors as photo_selectors
 from photos.models import Photo
 
-from .models import Profile, Swipe
+from . import rankers
+from .models import Profile, RankerState, Swipe
+
+LOOK_ALIKE_MIN = 0.5  # similarity from which a liked photo of another city explains this one
 
 
 def profile_get(*, user) -> Profile:
@@ -18,12 +25,106 @@ def profile_get(*, user) -> Profile:
     return profile
 
 
+def ranker_of(profile: Profile) -> str:
+    return profile.ranker or settings.CITYVIBES["RANKER"]
+
+
+# ---- the catalogue's ranking space ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The deck's photo arrays over every city (slugs sorted) and the ranking space built from
+    them. Built from the database at most every RANKING_SPACE_TTL seconds per process."""
+
+    deck: photo_selectors.DeckArrays
+    space: rankers.RankingSpace
+    photo_counts: np.ndarray  # deck photos collected for each city
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        return self.deck.slugs
+
+
+_catalogue_lock = threading.Lock()
+_catalogue_cache: dict[str, tuple[float, Catalogue]] = {}
+
+
+def catalogue() -> Catalogue:
+    slugs = tuple(sorted(photo_selectors.city_names_by_slug()))
+    with _catalogue_lock:
+        cached = _catalogue_cache.get("current")
+        ttl = settings.CITYVIBES["RANKING_SPACE_TTL"]
+        if cached and cached[1].slugs == slugs and time.monotonic() - cached[0] < ttl:
+            return cached[1]
+    deck = photo_selectors.deck_arrays(slugs=slugs)
+    counts = np.bincount(deck.labels[deck.labels >= 0], minlength=len(slugs))
+    built = Catalogue(deck, rankers.ranking_space(deck.arrays, deck.labels), counts)
+    with _catalogue_lock:
+        _catalogue_cache["current"] = (time.monotonic(), built)
+    return built
+
+
+def cities_key(slugs: tuple[str, ...]) -> str:
+    return hashlib.sha256("\n".join(slugs).encode()).hexdigest()
+
+
+def array_in_order(photo: Photo, slugs: tuple[str, ...]) -> np.ndarray:
+    by_slug = photo.probability_by_slug()
+    return np.array([by_slug.get(slug, 0.0) for slug in slugs])
+
+
+def swipe_statistics_from_history(*, user_id: int, slugs: tuple[str, ...]):
+    statistics = rankers.SwipeStatistics.empty(len(slugs))
+    swipes = Swipe.objects.filter(user_id=user_id).select_related("photo__model_version")
+    for swipe in swipes.order_by("id").iterator(chunk_size=500):
+        statistics.add(array_in_order(swipe.photo, slugs), swipe.sign)
+    return statistics
+
+
+def stored_swipe_statistics(*, profile: Profile, slugs: tuple[str, ...], swipe_count: int):
+    """The stored statistics when they are for these cities and this many swipes, else None."""
+    state = RankerState.objects.filter(profile=profile).first()
+    if state is None or state.cities_key != cities_key(slugs) or state.swipe_count != swipe_count:
+        return None
+    return rankers.SwipeStatistics.from_bytes(bytes(state.statistics), len(slugs))
+
+
+def swipe_statistics(*, profile: Profile, slugs: tuple[str, ...]):
+    stored = stored_swipe_statistics(profile=profile, slugs=slugs, swipe_count=profile.swipe_count)
+    if stored is not None:
+        return stored
+    return swipe_statistics_from_history(user_id=profile.user_id, slugs=slugs)
+
+
+# ---- the deck ---------------------------------------------------------------------------------
+
+
 def photos_next(*, user, limit: int) -> list[Photo]:
-    """The next photos of this person's queue that they have not swiped, in queue order."""
+    """The next photos for this person, never one they swiped: the active queue's picks for the
+    bayesian-active ranker, otherwise the fixed global queue in order."""
     profile = profile_get(user=user)
+    if ranker_of(profile) == rankers.BAYESIAN_ACTIVE:
+        return _active_photos_next(profile=profile, limit=limit)
     swiped = Swipe.objects.filter(user=user, photo=OuterRef("pk"))
     deck = photo_selectors.photo_deck(from_position=profile.queue_position)
     return list(deck.exclude(Exists(swiped))[:limit])
+
+
+def _active_photos_next(*, profile: Profile, limit: int) -> list[Photo]:
+    """The active queue's next photos among a random sample of the unswiped deck. Seeded by the
+    person and their swipe count, so asking twice without swiping gives the same batch."""
+    current = catalogue()
+    swiped = list(Swipe.objects.filter(user_id=profile.user_id).values_list("photo_id", flat=True))
+    unseen = np.flatnonzero(~np.isin(current.deck.photo_ids, swiped))
+    rng = np.random.default_rng([profile.user_id, profile.swipe_count])
+    sample_size = settings.CITYVIBES["ACTIVE_CANDIDATES"]
+    if len(unseen) > sample_size:
+        unseen = np.sort(rng.choice(unseen, size=sample_size, replace=False))
+    statistics = swipe_statistics(profile=profile, slugs=current.slugs)
+    picks = rankers.photo_batch(current.space, statistics, current.deck.arrays[unseen], limit, rng)
+    ids = [int(current.deck.photo_ids[unseen[pick]]) for pick in picks]
+    return photo_selectors.photos_in_order(photo_ids=ids)
 
 
 def first_unswiped_position(*, user, from_position: int) -> int:
@@ -54,6 +155,9 @@ def scores_from_history(*, user_id: int) -> tuple[dict[str, float], int]:
     return scores, count
 
 
+# ---- recommendations --------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class RankedCity:
     rank: int
@@ -71,11 +175,26 @@ def match_value(score: float, strongest: float) -> int:
     return round(50 + 50 * score / strongest)
 
 
-def recommendations(*, user, limit: int) -> tuple[list[RankedCity], int]:
-    """Cities by running score (ties by name) with their match value, and the swipe count."""
+@dataclass(frozen=True)
+class Recommendations:
+    cities: list[RankedCity]
+    swipe_count: int
+    ranker: str
+
+
+def recommendations(*, user, limit: int) -> Recommendations:
+    """Cities by this person's ranker's score (ties by name) with their match value: the
+    running scores for the baseline, the Bayesian model's predicted likes otherwise."""
     profile = profile_get(user=user)
     names = photo_selectors.city_names_by_slug()
-    scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}
+    ranker = ranker_of(profile)
+    if ranker == rankers.BASELINE or not names:
+        scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}
+    else:
+        current = catalogue()
+        statistics = swipe_statistics(profile=profile, slugs=current.slugs)
+        values = rankers.bayesian_city_scores(current.space, statistics)
+        scores = {slug: float(value) for slug, value in zip(current.slugs, values, strict=True)}
     strongest = max((abs(score) for score in scores.values()), default=0.0)
     # Rounded for ordering only, so that float noise does not break ties by name.
     ordered = sorted(scores.items(), key=lambda item: (-round(item[1], 9), names[item[0]]))
@@ -84,15 +203,44 @@ def recommendations(*, user, limit: int) -> tuple[list[RankedCity], int]:
         RankedCity(rank, slug, names[slug], score, match_value(score, strongest))
         for rank, (slug, score) in enumerate(ordered, start=1)
     ]
-    return ranked, profile.swipe_count
+    return Recommendations(ranked, profile.swipe_count, ranker)
+
+
+@dataclass(frozen=True)
+class SimilarCity:
+    slug: str
+    name: str
+    similarity: float
+
+
+def similar_cities(*, slug: str, limit: int) -> list[SimilarCity] | None:
+    """The cities that look most like this one to the CNN (cosine similarity of their photos'
+    mean log-probability arrays), most similar first; None for an unknown city. Cities without
+    photos in the deck have no look to compare and are left out."""
+    current = catalogue()
+    if slug not in current.slugs:
+        return None
+    index = current.slugs.index(slug)
+    if current.photo_counts[index] == 0:
+        return []
+    names = photo_selectors.city_names_by_slug()
+    similarity = current.space.similarity[index]
+    others = [i for i in np.argsort(-similarity, kind="stable") if i != index]
+    return [
+        SimilarCity(current.slugs[i], names.get(current.slugs[i], ""), float(similarity[i]))
+        for i in others
+        if current.photo_counts[i] > 0
+    ][:limit]
 
 
 @dataclass(frozen=True)
 class Reason:
-    """A liked photo and how much it added to one city's score."""
+    """A liked photo and how much it added to one city's score; ``look_alike``: the photo is of
+    a city that looks like this one, not of this one."""
 
     photo: Photo
     contribution: float
+    look_alike: bool = False
 
 
 def liked_photo_reasons(*, user, slugs: list[str], per_city: int) -> dict[str, list[Reason]]:
@@ -100,11 +248,15 @@ def liked_photo_reasons(*, user, slugs: list[str], per_city: int) -> dict[str, l
     most: "because you liked ...". One query over the person's likes.
 
     A photo counts only if it gave the city more than an uninformative photo would (more than
-    1 / number of classes): a like spread thinly over every city explains none of them."""
+    1 / number of classes): a like spread thinly over every city explains none of them. A city
+    no liked photo explains (the Bayesian rankers lift look-alikes of liked cities) gets the
+    liked photos of its look-alike cities (similarity >= LOOK_ALIKE_MIN), weighted by how
+    alike they are."""
     if per_city < 1 or not slugs:
         return {slug: [] for slug in slugs}
     wanted = set(slugs)
-    candidates: dict[str, list[tuple[float, int, Photo]]] = {slug: [] for slug in slugs}
+    direct: dict[str, list[tuple[float, int, Photo]]] = {slug: [] for slug in slugs}
+    own_city: list[tuple[float, int, Photo]] = []  # each liked photo with its share for its city
     likes = (
         Swipe.objects.filter(user=user, direction=Swipe.Direction.RIGHT)
         .select_related("photo__model_version", "photo__city")
@@ -115,14 +267,35 @@ def liked_photo_reasons(*, user, slugs: list[str], per_city: int) -> dict[str, l
         uniform = 1 / len(by_slug) if by_slug else 1.0
         for slug, probability in by_slug.items():
             if slug in wanted and probability > uniform:
-                candidates[slug].append((probability, swipe.pk, swipe.photo))
-    return {
+                direct[slug].append((probability, swipe.pk, swipe.photo))
+        if swipe.photo.city is not None:
+            share = by_slug.get(swipe.photo.city.slug, 0.0)
+            own_city.append((share, swipe.pk, swipe.photo))
+    reasons = {
         slug: [
-            Reason(photo, contribution)
-            for contribution, _, photo in heapq.nlargest(per_city, found, key=lambda c: c[:2])
+            Reason(photo, value)
+            for value, _, photo in heapq.nlargest(per_city, found, key=lambda c: c[:2])
         ]
-        for slug, found in candidates.items()
+        for slug, found in direct.items()
     }
+    unexplained = [slug for slug in slugs if not reasons[slug]]
+    if unexplained and own_city:
+        current = catalogue()
+        position = {slug: i for i, slug in enumerate(current.slugs)}
+        for slug in unexplained:
+            if slug not in position:
+                continue
+            row = current.space.similarity[position[slug]]
+            alike = [
+                (row[position[photo.city.slug]] * share, swipe_id, photo)
+                for share, swipe_id, photo in own_city
+                if photo.city.slug in position and row[position[photo.city.slug]] >= LOOK_ALIKE_MIN
+            ]
+            reasons[slug] = [
+                Reason(photo, value, look_alike=True)
+                for value, _, photo in heapq.nlargest(per_city, alike, key=lambda c: c[:2])
+            ]
+    return reasons
 
 
 def profile_ids() -> list[int]:

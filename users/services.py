@@ -17,8 +17,8 @@ from rest_framework.authtoken.models import Token
 from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 
-from . import selectors
-from .models import Profile, Swipe
+from . import rankers, selectors
+from .models import Profile, RankerState, Swipe
 from .selectors import scores_from_history
 
 User = get_user_model()
@@ -37,6 +37,35 @@ def _locked_profile(user) -> Profile:
 def _add_scaled(scores: dict[str, float], photo, sign: int) -> None:
     for slug, probability in photo.probability_by_slug().items():
         scores[slug] = scores.get(slug, 0.0) + sign * probability
+
+
+def _ranker_state_follow(profile: Profile, photo, sign: int, *, removed: bool) -> None:
+    """Keep the Bayesian rankers' statistics in step with a swipe just recorded or removed
+    (``profile.swipe_count`` already counts it). Only for people on a Bayesian ranker; a stale or
+    missing state (other cities, other counts) is rebuilt from the history instead."""
+    if selectors.ranker_of(profile) == rankers.BASELINE:
+        return
+    slugs = tuple(sorted(photo_selectors.city_names_by_slug()))
+    before = profile.swipe_count + (1 if removed else -1)
+    statistics = selectors.stored_swipe_statistics(profile=profile, slugs=slugs, swipe_count=before)
+    if statistics is None:
+        statistics = selectors.swipe_statistics_from_history(user_id=profile.user_id, slugs=slugs)
+    elif removed:
+        statistics.remove(selectors.array_in_order(photo, slugs), sign)
+    else:
+        statistics.add(selectors.array_in_order(photo, slugs), sign)
+    _ranker_state_save(profile, slugs, statistics)
+
+
+def _ranker_state_save(profile: Profile, slugs: tuple[str, ...], statistics) -> None:
+    RankerState.objects.update_or_create(
+        profile=profile,
+        defaults={
+            "cities_key": selectors.cities_key(slugs),
+            "swipe_count": profile.swipe_count,
+            "statistics": statistics.to_bytes(),
+        },
+    )
 
 
 def guest_create() -> tuple[object, Token]:
@@ -134,6 +163,7 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
                 user=user, from_position=photo.queue_position + 1
             )
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
+        _ranker_state_follow(profile, photo, swipe.sign, removed=False)
     return SwipeResult(swipe, created=True)
 
 
@@ -161,6 +191,7 @@ def swipe_undo_last(*, user) -> Swipe:
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
         swipe_id = swipe.pk
         swipe.delete()
+        _ranker_state_follow(profile, swipe.photo, swipe.sign, removed=True)
         swipe.pk = swipe_id  # delete() clears it; the caller reports which swipe was undone
     return swipe
 
@@ -170,6 +201,7 @@ def swipes_reset(*, user) -> int:
     with transaction.atomic():
         profile = _locked_profile(user)
         deleted, _ = Swipe.objects.filter(user=user).delete()
+        RankerState.objects.filter(profile=profile).delete()
         profile.city_scores = {}
         profile.swipe_count = 0
         profile.queue_position = 0
@@ -187,7 +219,8 @@ class Drift:
 
 
 def profile_recompute(*, profile_id: int, fix: bool = True) -> Drift | None:
-    """Recompute one profile's running scores and swipe count from the swipe history.
+    """Recompute one profile's running scores and swipe count (and, for a Bayesian ranker, its
+    statistics) from the swipe history.
 
     Returns the drift found (or None), and with ``fix`` stores the recomputed values."""
     tolerance = settings.CITYVIBES["SCORE_DRIFT_TOLERANCE"]
@@ -205,6 +238,13 @@ def profile_recompute(*, profile_id: int, fix: bool = True) -> Drift | None:
             profile.city_scores = expected
             profile.swipe_count = count
             profile.save(update_fields=["city_scores", "swipe_count", "updated_at"])
+        if fix and selectors.ranker_of(profile) != rankers.BASELINE:
+            # The photos may have been rescored (a model activation): rebuild from the history.
+            cities = tuple(sorted(photo_selectors.city_names_by_slug()))
+            statistics = selectors.swipe_statistics_from_history(
+                user_id=profile.user_id, slugs=cities
+            )
+            _ranker_state_save(profile, cities, statistics)
     if not drifted:
         return None
     return Drift(profile.user_id, profile.user.get_username(), difference, count_was, count)

@@ -8,6 +8,7 @@ SQLite, Celery tasks executed in-process, media on local disk.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -186,7 +187,22 @@ CITYVIBES = {
     "REASON_CITIES": 5,
     # Absolute difference above which a running score counts as drifted from the swipe history.
     "SCORE_DRIFT_TOLERANCE": 1e-9,
+    # How cities are ranked and which photo comes next, unless a profile says otherwise:
+    # "baseline" (the original add/subtract rule on the fixed global queue), "bayesian" (the
+    # Bayesian preference model on the fixed queue) or "bayesian-active" (the Bayesian model with
+    # the active queue). See docs/EVALUATION.md.
+    "RANKER": env.str("CITYVIBES_RANKER", default="bayesian-active"),
+    # Seconds a process reuses the catalogue's ranking space (mean array, city prototypes and
+    # look-alike similarity) before reading the photo arrays again.
+    "RANKING_SPACE_TTL": env.int("CITYVIBES_RANKING_SPACE_TTL", default=300),
+    # Unswiped photos the active queue considers per request (a random sample of the deck).
+    "ACTIVE_CANDIDATES": env.int("CITYVIBES_ACTIVE_CANDIDATES", default=500),
 }
+if CITYVIBES["RANKER"] not in ("baseline", "bayesian", "bayesian-active"):
+    raise ImproperlyConfigured(
+        "CITYVIBES_RANKER must be baseline, bayesian or bayesian-active, "
+        f"not {CITYVIBES['RANKER']!r}."
+    )
 
 # Backbone weights for training: "imagenet" (Keras downloads them, or reuses ~/.keras/models),
 # a path to a local weights file (include_top=False), or "none" to train from scratch.

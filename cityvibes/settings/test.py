@@ -13,3 +13,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need the real broker switch this off themselves
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 SERVE_MEDIA = True  # the browser tests load photos from the live server
+# The original ranker by default, so tests of the swipe rules see the fixed queue; tests of the
+# other rankers switch the setting (or a profile's ranker) themselves.
+CITYVIBES = {**CITYVIBES, "RANKER": "baseline", "RANKING_SPACE_TTL": 0}  # noqa: F405

@@ -184,7 +184,8 @@ def test_equal_scores_rank_by_name_despite_float_noise(published_photos):
     kyoto, istanbul = published_photos(2, cities=("kyoto", "istanbul"))
     services.swipe_record(user=user, photo_id=kyoto.pk, direction="right")
     services.swipe_record(user=user, photo_id=istanbul.pk, direction="right")
-    ranked, swipe_count = selectors.recommendations(user=user, limit=3)
+    found = selectors.recommendations(user=user, limit=3)
+    ranked, swipe_count = found.cities, found.swipe_count
     assert [city.slug for city in ranked[:2]] == ["istanbul", "kyoto"]
     assert [city.match for city in ranked[:2]] == [100, 100]
     assert ranked[2].match == 50 and swipe_count == 2
@@ -213,7 +214,7 @@ def test_undoing_everything_leaves_exact_zeros(published_photos):
     services.swipe_undo_last(user=user)
     services.swipe_undo_last(user=user)
     assert Profile.objects.get(user=user).city_scores == {}
-    ranked, _ = selectors.recommendations(user=user, limit=266)
+    ranked = selectors.recommendations(user=user, limit=266).cities
     assert {city.match for city in ranked} == {50}
 
 
