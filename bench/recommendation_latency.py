@@ -65,18 +65,18 @@ def main() -> None:
         stored = statistics.to_bytes()
         new_photo = arrays[rng.integers(args.photos)]
 
-        def swipe():
+        def swipe(stored=stored, new_photo=new_photo):
             state = rankers.SwipeStatistics.from_bytes(stored, args.cities)
             state.add(new_photo, 1.0)
             state.to_bytes()
 
-        def recommend():
+        def recommend(stored=stored):
             state = rankers.SwipeStatistics.from_bytes(stored, args.cities)
             np.argsort(-rankers.bayesian_city_scores(space, state), kind="stable")
 
         candidates = arrays[rng.choice(args.photos, size=args.candidates, replace=False)]
 
-        def next_photos():
+        def next_photos(stored=stored, candidates=candidates):
             state = rankers.SwipeStatistics.from_bytes(stored, args.cities)
             rankers.photo_batch(space, state, candidates, 10, rng)
 

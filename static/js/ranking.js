@@ -14,11 +14,14 @@ function reasonsList(city) {
   if (!city.reasons?.length) return null;
   const items = city.reasons.map((reason) => {
     const label = reason.city ? `Liked photo of ${reason.city.name}` : "A photo you liked";
+    const why = reason.look_alike
+      ? `${city.name} looks like it`
+      : `+${reason.contribution.toFixed(2)} for ${city.name}`;
     return element("li", {}, [
       element("img", {
         src: reason.image_url,
         alt: label,
-        title: `${label}: +${reason.contribution.toFixed(2)} for ${city.name}`,
+        title: `${label}: ${why}`,
         loading: "lazy",
         width: "56",
         height: "56",
