@@ -184,10 +184,13 @@ class Recommendations:
 
 def recommendations(*, user, limit: int) -> Recommendations:
     """Cities by this person's ranker's score (ties by name) with their match value: the
-    running scores for the baseline, the Bayesian model's predicted likes otherwise."""
+    running scores for the baseline, the Bayesian model's predicted likes otherwise. The
+    Bayesian rankers put cities without deck photos last: nobody could have shown a taste for
+    them, their score is only the prior's guess."""
     profile = profile_get(user=user)
     names = photo_selectors.city_names_by_slug()
     ranker = ranker_of(profile)
+    without_photos: set[str] = set()
     if ranker == rankers.BASELINE or not names:
         scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}
     else:
@@ -195,9 +198,15 @@ def recommendations(*, user, limit: int) -> Recommendations:
         statistics = swipe_statistics(profile=profile, slugs=current.slugs)
         values = rankers.bayesian_city_scores(current.space, statistics)
         scores = {slug: float(value) for slug, value in zip(current.slugs, values, strict=True)}
+        without_photos = {
+            s for s, n in zip(current.slugs, current.photo_counts, strict=True) if not n
+        }
     strongest = max((abs(score) for score in scores.values()), default=0.0)
     # Rounded for ordering only, so that float noise does not break ties by name.
-    ordered = sorted(scores.items(), key=lambda item: (-round(item[1], 9), names[item[0]]))
+    ordered = sorted(
+        scores.items(),
+        key=lambda item: (item[0] in without_photos, -round(item[1], 9), names[item[0]]),
+    )
     ordered = ordered[:limit]
     ranked = [
         RankedCity(rank, slug, names[slug], score, match_value(score, strongest))

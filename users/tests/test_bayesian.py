@@ -180,3 +180,21 @@ def test_a_look_alike_city_is_explained_by_the_liked_photo_it_looks_like(
     assert [r["look_alike"] for r in rome_reasons] == [True, True]
     assert {r["photo"] for r in rome_reasons} <= {p.pk for p in confusable_photos["paris"]}
     assert {r["city"]["slug"] for r in rome_reasons} == {"paris"}
+
+
+def test_bayesian_rankers_put_cities_without_photos_last(guest_client, published_photos, ranker):
+    paris, rome = published_photos(2, cities=("paris", "rome"))
+    _swipe(guest_client.user, rome, "left")
+    _swipe(guest_client.user, paris, "left")
+
+    def ranking():
+        results = guest_client.get("/api/v1/recommendations/?limit=266").json()["results"]
+        return [city["slug"] for city in results], [city["name"] for city in results]
+
+    ranker("bayesian")
+    slugs, names = ranking()
+    assert set(slugs[:2]) == {"paris", "rome"}  # disliked, but the only cities with a look
+    assert names[2:] == sorted(names[2:])
+    ranker("baseline")  # the original rule is unchanged: the disliked cities go below zero
+    slugs, _ = ranking()
+    assert set(slugs[-2:]) == {"paris", "rome"}
