@@ -236,3 +236,19 @@ def test_pages_need_a_profile_and_register_errors_are_shown(open_page, deck):
     page.get_by_role("button", name="Create account").click()
     assert "too short" in page.locator(".field-error").first.text_content()
     assert not User.objects.filter(username="someone").exists()
+
+
+def test_active_queue_deck_swipes_every_photo_once(open_page, deck, settings):
+    """With the bayesian-active ranker the server picks each batch; the page still shows every
+    photo exactly once and ends with the end-of-deck message."""
+    settings.CITYVIBES = {**settings.CITYVIBES, "RANKER": "bayesian-active"}
+    photos = deck(cities=4, per_city=3)  # how many photos it made
+    page = open_page(DESKTOP)
+    user = _start_as_guest(page)
+    shown = [_press(page, "ArrowRight" if i % 3 == 0 else "ArrowLeft") for i in range(photos)]
+    page.get_by_role("heading", name="You've seen every photo").wait_for()
+    assert len(set(shown)) == photos
+    eventually(lambda: Swipe.objects.filter(user=user).count() == photos)
+    assert {
+        str(pk) for pk in Swipe.objects.filter(user=user).values_list("photo_id", flat=True)
+    } == set(shown)
