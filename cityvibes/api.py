@@ -135,6 +135,7 @@ def error_responses(*codes: int) -> dict:
         409: "Conflicts with the current state.",
         413: "The upload is larger than the limit.",
         415: "Unsupported media type.",
+        429: "Too many requests: over a rate limit. Retry after the Retry-After header's seconds.",
     }
     return {
         code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes
@@ -143,19 +144,22 @@ def error_responses(*codes: int) -> dict:
 
 def add_generic_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: document the errors every endpoint can give
-    (401/403 where credentials are needed, 400 and 415 where a body is read)."""
+    (401/403 where credentials are needed, 400, 413 and 415 where a body is read)."""
     error_ref = {"$ref": "#/components/schemas/Error"}
     generic = {
         "400": "Malformed or invalid request.",
         "401": "Missing or invalid credentials.",
         "403": "Not allowed, or a browser-session write without a CSRF token.",
+        "413": "The request body is larger than this endpoint's limit.",
         "415": "The body is not JSON (send Content-Type: application/json).",
     }
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             needed = []
             if "requestBody" in operation:
-                needed += ["400", "415"]
+                needed += ["400", "413", "415"]
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                needed += ["400"]  # e.g. a pagination limit that is not a whole number
             if operation.get("security") and {} not in operation["security"]:
                 needed += ["401", "403"]
             for code in needed:

@@ -7,7 +7,11 @@ from ml import apis as ml_apis
 from photos import apis as photo_apis
 from users import apis as user_apis
 
+from . import health
+
 urlpatterns = [
+    path("health/live/", health.LiveApi.as_view(), name="health-live"),
+    path("health/ready/", health.ReadyApi.as_view(), name="health-ready"),
     path("auth/guest/", user_apis.GuestCreateApi.as_view(), name="auth-guest"),
     path("auth/register/", user_apis.RegisterApi.as_view(), name="auth-register"),
     path("auth/login/", user_apis.LoginApi.as_view(), name="auth-login"),

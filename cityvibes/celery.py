@@ -2,14 +2,38 @@
 
 Configured from Django settings under the ``CELERY_`` namespace. With no ``CELERY_BROKER_URL`` the
 settings switch Celery to eager mode, so tasks run in-process right after the transaction commits.
+Workers log structured lines carrying the request id of the request that queued each task
+(django-structlog), and export Prometheus metrics on CELERY_METRICS_PORT when it is set.
 """
 
 import os
 
 from celery import Celery
+from celery.signals import worker_process_shutdown, worker_ready
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityvibes.settings.local")
 
 app = Celery("cityvibes")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@worker_ready.connect
+def _serve_worker_metrics(**kwargs) -> None:
+    from django.conf import settings
+
+    if settings.CELERY_METRICS_PORT:
+        from .metrics import start_worker_metrics_server
+
+        start_worker_metrics_server(settings.CELERY_METRICS_PORT)
+
+
+@worker_process_shutdown.connect
+def _forget_dead_pool_process(pid=None, **kwargs) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, a pool process's live gauges go with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())

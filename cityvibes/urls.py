@@ -6,11 +6,13 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from .api import api_not_found
+from .metrics import metrics_view
 
 urlpatterns = [
     path("", include("users.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("cityvibes.api_urls", "api-v1"))),
+    path("metrics", metrics_view, name="prometheus-metrics"),
     # Unknown API paths answer JSON, with DEBUG on too (Django's debug 404 page is HTML).
     re_path(r"^api/", api_not_found),
 ]

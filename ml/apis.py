@@ -14,8 +14,6 @@ from cityvibes.api import error_responses
 from . import selectors, services
 from .models import ModelVersion
 
-MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
-
 
 class PayloadTooLarge(APIException):
     status_code = 413
@@ -62,6 +60,7 @@ class ClassifyOutputSerializer(serializers.Serializer):
 
 class ClassifyApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "classify"
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -76,15 +75,13 @@ class ClassifyApi(APIView):
         request={"multipart/form-data": ClassifyInputSerializer},
         responses={
             200: ClassifyOutputSerializer,
-            **error_responses(400, 409, 413, 415),
+            **error_responses(400, 409, 413, 415, 429),
         },
     )
     def post(self, request):
+        # Bodies over the limit were refused before being read (RequestBodyLimitMiddleware).
         limit = settings.ML_CLASSIFY_MAX_BYTES
-        # Refuse before the body is read: Content-Length is all Django reads until request.data.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + MULTIPART_OVERHEAD:
-            raise PayloadTooLarge(f"The upload is larger than the limit of {limit:,} bytes.")
-        query = ClassifyQuerySerializer(data=request.query_params)
+        query = ClassifyQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         upload = ClassifyInputSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

@@ -14,6 +14,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from cityvibes import metrics
 from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 from photos import services as photo_services
@@ -129,6 +130,7 @@ def _label_prior_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int,
             arrays[photo.pk] = label_prior_probabilities(
                 classes=version.classes, city_slug=photo.city.slug
             )
+    metrics.PHOTOS_SCORED.labels(model_kind=version.kind).inc(len(arrays))
     return arrays
 
 
@@ -157,7 +159,9 @@ def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[fl
         ids.append(photo.pk)
     if not ids:
         return {}
-    probabilities = cnn.predict(runtime.model_for(version), np.stack(pixels))
+    with metrics.SCORING_SECONDS.time():
+        probabilities = cnn.predict(runtime.model_for(version), np.stack(pixels))
+    metrics.PHOTOS_SCORED.labels(model_kind=version.kind).inc(len(ids))
     return {
         photo_id: [round(float(p), 8) for p in row / row.sum()]
         for photo_id, row in zip(ids, probabilities, strict=True)

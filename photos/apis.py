@@ -25,7 +25,10 @@ class CityOutputSerializer(serializers.ModelSerializer):
 
 class CitySearchQuerySerializer(serializers.Serializer):
     search = serializers.CharField(
-        required=False, max_length=100, help_text="Part of a city name or slug."
+        required=False,
+        allow_blank=True,  # an empty search box lists every city
+        max_length=100,
+        help_text="Part of a city name or slug.",
     )
 
 
@@ -41,7 +44,7 @@ class CityListApi(generics.ListAPIView):
     serializer_class = CityOutputSerializer
 
     def get_queryset(self):
-        query = CitySearchQuerySerializer(data=self.request.query_params)
+        query = CitySearchQuerySerializer(data=self.request.query_params.dict())
         query.is_valid(raise_exception=True)  # e.g. NUL characters, which PostgreSQL refuses
         return selectors.city_list(search=query.validated_data.get("search", "").strip())
 
@@ -126,10 +129,11 @@ class ImportPhotoOutputSerializer(serializers.Serializer):
         "application/json": ImportInputSerializer,
         "multipart/form-data": ImportInputSerializer,
     },
-    responses={202: ImportBatchOutputSerializer, **error_responses(400, 401, 403)},
+    responses={202: ImportBatchOutputSerializer, **error_responses(400, 401, 403, 413, 429)},
 )
 class PhotoImportApi(APIView):
     permission_classes = [IsAdminUser]
+    throttle_scope = "imports"
     parser_classes = [JSONParser, MultiPartParser]
 
     def post(self, request):

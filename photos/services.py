@@ -14,6 +14,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cityvibes import metrics
 from cityvibes.errors import ApplicationError
 
 from . import pipeline as pipeline_steps
@@ -459,9 +460,11 @@ def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
         output, stop = function(photo), None
     except pipeline_steps.StopPipeline as signal:
         output, stop = signal.output, signal
+    seconds = time.perf_counter() - started
+    metrics.PIPELINE_STEPS.labels(step=step, outcome="stopped" if stop else "next").observe(seconds)
     record = {
         "output": output,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "duration_ms": round(seconds * 1000, 1),
         "error": stop.reason if stop else None,
     }
     following = "" if stop else pipeline_steps.next_step(step)

@@ -80,3 +80,18 @@ def test_an_import_over_http_runs_through_a_real_worker(
     assert "SSRF" in Photo.objects.get(image_url=urls[4]).status_reason
     for photo in Photo.objects.filter(status=Photo.Status.PUBLISHED):
         assert photo.analysis["score"]["output"]["model"] == "label-prior-v1"
+
+
+def test_readiness_and_metrics_read_the_real_brokers_queues(client, settings):
+    from tests.conftest import _real_broker_url
+
+    if not _real_broker_url():
+        pytest.skip("needs a real broker: set CELERY_BROKER_URL=redis://... or amqp://...")
+    model_version_label_prior_ensure()
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    body = client.get("/api/v1/health/ready/").json()
+    assert body["status"] == "ready", body
+    assert "celery=" in body["checks"]["broker"]["detail"]
+    metrics = client.get("/metrics").content.decode()
+    assert 'cityvibes_celery_queue_length{queue="celery"}' in metrics
+    assert 'cityvibes_celery_queue_length{queue="ml"}' in metrics

@@ -46,6 +46,7 @@ def _session_response(request, user, *, status_code: int) -> Response:
 
 class GuestCreateApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "guest"
     # A stale token in the header must not stop anyone from starting over or logging in.
     authentication_classes = [SessionAuthentication]
 
@@ -54,7 +55,7 @@ class GuestCreateApi(APIView):
         summary="Start as a guest",
         description="Creates a real profile with no sign-up. Register later to keep it.",
         request=None,
-        responses={201: SessionOutputSerializer},
+        responses={201: SessionOutputSerializer, **error_responses(429)},
     )
     def post(self, request):
         user, _ = services.guest_create()
@@ -63,6 +64,7 @@ class GuestCreateApi(APIView):
 
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "register"
 
     class RegisterInputSerializer(serializers.Serializer):
         username = serializers.RegexField(
@@ -81,7 +83,7 @@ class RegisterApi(APIView):
             "place: swipes and scores are kept and the token stays valid."
         ),
         request=RegisterInputSerializer,
-        responses={201: SessionOutputSerializer, **error_responses(400, 409)},
+        responses={201: SessionOutputSerializer, **error_responses(400, 409, 429)},
     )
     def post(self, request):
         data = self.RegisterInputSerializer(data=request.data)
@@ -92,6 +94,7 @@ class RegisterApi(APIView):
 
 class LoginApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "login"
     authentication_classes = [SessionAuthentication]
 
     class LoginInputSerializer(serializers.Serializer):
@@ -102,7 +105,7 @@ class LoginApi(APIView):
         tags=["auth"],
         summary="Log in",
         request=LoginInputSerializer,
-        responses={200: SessionOutputSerializer, **error_responses(400)},
+        responses={200: SessionOutputSerializer, **error_responses(400, 429)},
     )
     def post(self, request):
         data = self.LoginInputSerializer(data=request.data)
@@ -171,7 +174,9 @@ class RecommendationsQuerySerializer(serializers.Serializer):
 
 
 def _validated_query(serializer_class, request) -> dict:
-    query = serializer_class(data=request.query_params)
+    # A plain dict, not the QueryDict: DRF treats an empty form value as "not sent" (the
+    # default), but `?limit=` is a malformed number and gets a 400.
+    query = serializer_class(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     return query.validated_data
 
@@ -214,6 +219,10 @@ class SwipeOutputSerializer(serializers.Serializer):
 
 class SwipeApi(generics.ListAPIView):
     serializer_class = SwipeOutputSerializer
+    throttle_scope = "swipes"
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
 
     def get_queryset(self):
         return selectors.swipes_of(user=self.request.user)
@@ -247,7 +256,7 @@ class SwipeApi(generics.ListAPIView):
         responses={
             201: SwipeCreatedSerializer,
             200: SwipeCreatedSerializer,
-            **error_responses(400, 401, 404, 409),
+            **error_responses(400, 401, 404, 409, 429),
         },
     )
     def post(self, request):
@@ -266,12 +275,14 @@ class SwipeApi(generics.ListAPIView):
 
 
 class SwipeUndoApi(APIView):
+    throttle_scope = "swipes"
+
     @extend_schema(
         tags=["swipes"],
         summary="Undo my last swipe",
         description="Takes the last swipe's contribution back out; its photo comes back next.",
         request=None,
-        responses={200: SwipeOutputSerializer, **error_responses(401, 404)},
+        responses={200: SwipeOutputSerializer, **error_responses(401, 404, 429)},
     )
     def post(self, request):
         swipe = services.swipe_undo_last(user=request.user)
@@ -279,6 +290,8 @@ class SwipeUndoApi(APIView):
 
 
 class SwipeResetApi(APIView):
+    throttle_scope = "swipes"
+
     @extend_schema(
         tags=["swipes"],
         summary="Reset my swipes",
@@ -286,7 +299,7 @@ class SwipeResetApi(APIView):
         request=None,
         responses={
             200: inline_serializer("SwipeReset", {"deleted": serializers.IntegerField()}),
-            **error_responses(401),
+            **error_responses(401, 429),
         },
     )
     def post(self, request):

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
+from cityvibes import metrics
 from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 
@@ -146,6 +147,7 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
         existing = Swipe.objects.filter(user=user, photo_id=photo_id).first()
         if existing is not None:
             if existing.direction == direction:
+                metrics.SWIPES.labels(direction=direction, outcome="retry").inc()
                 return SwipeResult(existing, created=False)
             raise ConflictError(
                 f"You already swiped {existing.direction} on photo {photo_id}. "
@@ -164,6 +166,7 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
             )
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
         _ranker_state_follow(profile, photo, swipe.sign, removed=False)
+    metrics.SWIPES.labels(direction=direction, outcome="created").inc()
     return SwipeResult(swipe, created=True)
 
 

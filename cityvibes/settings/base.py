@@ -5,9 +5,11 @@ All configuration comes from environment variables through one reader (``env``);
 SQLite, Celery tasks executed in-process, media on local disk.
 """
 
+import logging
 from pathlib import Path
 
 import environ
+import structlog
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -31,13 +33,19 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_structlog",
     "photos",
     "users",
     "ml",
 ]
 
 MIDDLEWARE = [
+    # Outermost: request count and latency cover everything below, rejections included.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "cityvibes.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: too-large uploads are refused from Content-Length alone.
+    "cityvibes.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,6 +53,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication, so each request's log lines carry the user id as well.
+    "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cityvibes.urls"
@@ -84,6 +95,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------------
+# The API rate limits count requests in this cache, so every web process must share it in
+# production: CACHE_URL=redis://host:6379/1. The default (process memory) suits one process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://cityvibes")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -111,6 +127,23 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# S3-compatible object storage for photos and model artifacts (AWS S3, MinIO, Ceph, R2...), so
+# web and worker processes on several hosts see the same files. Credentials come from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the host's role. See docs/DEPLOYMENT.md.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("MEDIA_S3_REGION", default=None),
+            "custom_domain": env.str("MEDIA_S3_CUSTOM_DOMAIN", default=None),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": env.bool("MEDIA_S3_SIGNED_URLS", default=True),
+        },
+    }
 
 # --- Celery ---------------------------------------------------------------------------------
 # No broker configured: run tasks eagerly in the calling process (the embedded default).
@@ -126,6 +159,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through Django's LOGGING (structured lines), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Redis: a task taken by a worker that dies (acks_late, not acknowledged) goes back to the queue
 # after this many seconds. Longer than any task (and retry countdown); our tasks are idempotent,
 # so a redelivery of a slow task is harmless.
@@ -154,7 +189,41 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cityvibes.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Views name a `throttle_scope`; each class applies its own rate of API_THROTTLE_RATES.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "cityvibes.drf.ScopedUserRateThrottle",
+        "cityvibes.drf.ScopedIPRateThrottle",
+    ],
+    # How many proxies in front append to X-Forwarded-For; 0 ignores the header (a client could
+    # forge it to dodge the per-IP limits).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+# Rate limits, "<scope>_user" per signed-in user and "<scope>_ip" per client address, in DRF's
+# "<n>/<sec|min|hour|day>" form; None turns one off. Override any of them with
+# API_THROTTLE_RATES="swipes_user=300/min,classify_ip=none". A limited request gets a 429 with
+# Retry-After. A person swipes about once a second at the fastest; an IP may be a whole office.
+API_THROTTLE_RATES = {
+    "swipes_user": "120/min",
+    "swipes_ip": "1200/min",
+    "classify_user": "30/min",
+    "classify_ip": "60/min",
+    "imports_user": "30/min",
+    "imports_ip": "60/min",
+    "guest_ip": "100/hour",
+    "register_ip": "20/hour",
+    "login_ip": "20/min",
+}
+API_THROTTLE_RATES.update(
+    {
+        scope: None if rate.lower() in ("none", "off", "") else rate
+        for scope, rate in env.dict("API_THROTTLE_RATES", default={}).items()
+    }
+)
+# Largest request body, by Content-Length, before any of it is read (413 otherwise). Paths not
+# listed take REQUEST_BODY_MAX_BYTES; uploads have their own, a little above the file limits to
+# leave room for the multipart envelope.
+MULTIPART_OVERHEAD = 64 * 1024
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "City Vibes API",
     "DESCRIPTION": (
@@ -214,6 +283,8 @@ ML_RECOMPUTE_CHUNK_SIZE = env.int("ML_RECOMPUTE_CHUNK_SIZE", default=200)
 # from the header before decoding, against decompression bombs).
 ML_CLASSIFY_MAX_BYTES = env.int("ML_CLASSIFY_MAX_BYTES", default=10 * 1024 * 1024)
 ML_MAX_IMAGE_PIXELS = env.int("ML_MAX_IMAGE_PIXELS", default=40_000_000)
+# Readiness (/api/v1/health/ready/) requires an active model version with a loadable artifact.
+HEALTH_REQUIRE_MODEL = env.bool("HEALTH_REQUIRE_MODEL", default=True)
 
 # --- Photo ingestion pipeline (photos/pipeline.py) --------------------------------------------
 # The ordered analysis steps every imported photo goes through; each is a function
@@ -257,12 +328,66 @@ PHOTO_QUALITY_GATE = {
     "min_sharpness": env.float("PHOTO_QUALITY_MIN_SHARPNESS", default=20.0),  # var of Laplacian
 }
 
+# Request body limits by path prefix (the longest matching prefix wins).
+REQUEST_BODY_LIMITS = {
+    "/api/v1/classify": ML_CLASSIFY_MAX_BYTES + MULTIPART_OVERHEAD,
+    "/api/v1/photos/import": PHOTO_IMPORT_LIMITS["max_zip_bytes"] + MULTIPART_OVERHEAD,
+    "/admin/photos/photo/import/": PHOTO_IMPORT_LIMITS["max_zip_bytes"] + MULTIPART_OVERHEAD,
+    "/admin/": PHOTO_FETCH_MAX_BYTES + MULTIPART_OVERHEAD,
+}
+
+# --- Logs and metrics -----------------------------------------------------------------------
+# One structured event per line: JSON (LOG_FORMAT=json, for log collectors) or aligned
+# key=value text (the default, for people). Each request's lines carry its request_id (taken
+# from the client's X-Request-ID when sent, echoed in the response), user_id and ip; Celery
+# tasks carry the request_id of the request that queued them.
+LOG_FORMAT = env.str("LOG_FORMAT", default="console")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+# One line per request (request_finished with its status and user); request_started only in DEBUG.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+_pre_chain = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "structured": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer()
+                if LOG_FORMAT == "json"
+                else structlog.dev.ConsoleRenderer(colors=False),
+            ],
+            "foreign_pre_chain": _pre_chain,
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # One line per successful task drowns everything else in eager mode.
     "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
+structlog.configure(
+    processors=[
+        *_pre_chain,
+        structlog.stdlib.filter_by_level,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.UnicodeDecoder(),
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    cache_logger_on_first_use=True,
+)
+# Celery workers export their own Prometheus metrics (photos scored, pipeline steps) on this
+# port when it is set; the web's are at /metrics. With several processes per host, set
+# PROMETHEUS_MULTIPROC_DIR (see gunicorn.conf.py and docs/DEPLOYMENT.md).
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)

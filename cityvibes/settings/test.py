@@ -16,3 +16,6 @@ SERVE_MEDIA = True  # the browser tests load photos from the live server
 # The original ranker by default, so tests of the swipe rules see the fixed queue; tests of the
 # other rankers switch the setting (or a profile's ranker) themselves.
 CITYVIBES = {**CITYVIBES, "RANKER": "baseline", "RANKING_SPACE_TTL": 0}  # noqa: F405
+# No rate limits by default: the suite sends many requests from one address in little time.
+# tests/test_abuse.py turns them on with small rates.
+API_THROTTLE_RATES = dict.fromkeys(API_THROTTLE_RATES)  # noqa: F405
