@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test demo evaluate lint format check-migrations clean
+.PHONY: run test install install-test demo evaluate loadtest lint format check-migrations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.base-installed: requirements/base.txt requirements/constraints.txt | $(
 
 $(VENV)/.test-installed: requirements/test.txt $(VENV)/.base-installed
 	$(BIN)/pip install --quiet -r requirements/test.txt
+	touch $@
+
+$(VENV)/.load-installed: requirements/load.txt $(VENV)/.base-installed
+	$(BIN)/pip install --quiet -r requirements/load.txt
 	touch $@
 
 install: $(VENV)/.base-installed
@@ -39,6 +43,10 @@ test: install-test
 ## Recommendation quality of every ranker on simulated users (docs/EVALUATION.md)
 evaluate: install-test
 	$(BIN)/python -m bench.evaluate_rankers --users 1000 --swipes 100
+
+## Load, faults and consistency on gunicorn + the local PostgreSQL and Redis (docs/BENCHMARKS.md)
+loadtest: install-test $(VENV)/.load-installed
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

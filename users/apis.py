@@ -269,7 +269,7 @@ class SwipeApi(generics.ListAPIView):
         )
         body = SwipeOutputSerializer(result.swipe).data | {
             "created": result.created,
-            "swipe_count": selectors.profile_get(user=request.user).swipe_count,
+            "swipe_count": result.swipe_count,
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
 

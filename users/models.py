@@ -64,14 +64,19 @@ class Swipe(models.Model):
 class RankerState(models.Model):
     """The Bayesian rankers' state for one person, beside the running scores: the swipes'
     sufficient statistics (users.rankers.SwipeStatistics) over the cities in ``cities_key``
-    order. Like ``Profile.city_scores`` it is a cache of the swipe history and is rebuilt from
-    it when the cities change or a new model version rescored the photos."""
+    order. Like ``Profile.city_scores`` it is a cache of the swipe history, but a lazy one: swipes
+    do not write it; a read adds the swipes made since ``last_swipe_id``, or rebuilds it from the
+    history when the cities changed, a swipe was undone, or a model version rescored the photos
+    (see users.selectors.swipe_statistics)."""
 
     profile = models.OneToOneField(
         Profile, on_delete=models.CASCADE, primary_key=True, related_name="ranker_state"
     )
     cities_key = models.CharField(max_length=64, help_text="Digest of the ordered city slugs.")
     swipe_count = models.PositiveIntegerField(default=0)
+    last_swipe_id = models.BigIntegerField(
+        default=0, help_text="The newest swipe included; later ones are added at the next read."
+    )
     statistics = models.BinaryField()
     updated_at = models.DateTimeField(auto_now=True)
 

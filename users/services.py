@@ -18,7 +18,7 @@ from cityvibes import metrics
 from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 
-from . import rankers, selectors
+from . import selectors
 from .models import Profile, RankerState, Swipe
 from .selectors import scores_from_history
 
@@ -38,35 +38,6 @@ def _locked_profile(user) -> Profile:
 def _add_scaled(scores: dict[str, float], photo, sign: int) -> None:
     for slug, probability in photo.probability_by_slug().items():
         scores[slug] = scores.get(slug, 0.0) + sign * probability
-
-
-def _ranker_state_follow(profile: Profile, photo, sign: int, *, removed: bool) -> None:
-    """Keep the Bayesian rankers' statistics in step with a swipe just recorded or removed
-    (``profile.swipe_count`` already counts it). Only for people on a Bayesian ranker; a stale or
-    missing state (other cities, other counts) is rebuilt from the history instead."""
-    if selectors.ranker_of(profile) == rankers.BASELINE:
-        return
-    slugs = tuple(sorted(photo_selectors.city_names_by_slug()))
-    before = profile.swipe_count + (1 if removed else -1)
-    statistics = selectors.stored_swipe_statistics(profile=profile, slugs=slugs, swipe_count=before)
-    if statistics is None:
-        statistics = selectors.swipe_statistics_from_history(user_id=profile.user_id, slugs=slugs)
-    elif removed:
-        statistics.remove(selectors.array_in_order(photo, slugs), sign)
-    else:
-        statistics.add(selectors.array_in_order(photo, slugs), sign)
-    _ranker_state_save(profile, slugs, statistics)
-
-
-def _ranker_state_save(profile: Profile, slugs: tuple[str, ...], statistics) -> None:
-    RankerState.objects.update_or_create(
-        profile=profile,
-        defaults={
-            "cities_key": selectors.cities_key(slugs),
-            "swipe_count": profile.swipe_count,
-            "statistics": statistics.to_bytes(),
-        },
-    )
 
 
 def guest_create() -> tuple[object, Token]:
@@ -129,6 +100,7 @@ def token_revoke(user) -> None:
 class SwipeResult:
     swipe: Swipe
     created: bool
+    swipe_count: int  # the person's swipes, this one included
 
 
 def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
@@ -148,7 +120,7 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
         if existing is not None:
             if existing.direction == direction:
                 metrics.SWIPES.labels(direction=direction, outcome="retry").inc()
-                return SwipeResult(existing, created=False)
+                return SwipeResult(existing, created=False, swipe_count=profile.swipe_count)
             raise ConflictError(
                 f"You already swiped {existing.direction} on photo {photo_id}. "
                 "Undo that swipe first to change it.",
@@ -165,9 +137,8 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
                 user=user, from_position=photo.queue_position + 1
             )
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
-        _ranker_state_follow(profile, photo, swipe.sign, removed=False)
     metrics.SWIPES.labels(direction=direction, outcome="created").inc()
-    return SwipeResult(swipe, created=True)
+    return SwipeResult(swipe, created=True, swipe_count=profile.swipe_count)
 
 
 def swipe_undo_last(*, user) -> Swipe:
@@ -194,7 +165,6 @@ def swipe_undo_last(*, user) -> Swipe:
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
         swipe_id = swipe.pk
         swipe.delete()
-        _ranker_state_follow(profile, swipe.photo, swipe.sign, removed=True)
         swipe.pk = swipe_id  # delete() clears it; the caller reports which swipe was undone
     return swipe
 
@@ -241,13 +211,10 @@ def profile_recompute(*, profile_id: int, fix: bool = True) -> Drift | None:
             profile.city_scores = expected
             profile.swipe_count = count
             profile.save(update_fields=["city_scores", "swipe_count", "updated_at"])
-        if fix and selectors.ranker_of(profile) != rankers.BASELINE:
-            # The photos may have been rescored (a model activation): rebuild from the history.
-            cities = tuple(sorted(photo_selectors.city_names_by_slug()))
-            statistics = selectors.swipe_statistics_from_history(
-                user_id=profile.user_id, slugs=cities
-            )
-            _ranker_state_save(profile, cities, statistics)
+        if fix:
+            # The photos may have been rescored (a model activation): the Bayesian statistics
+            # are rebuilt from the history at this person's next read.
+            RankerState.objects.filter(profile=profile).delete()
     if not drifted:
         return None
     return Drift(profile.user_id, profile.user.get_username(), difference, count_was, count)

@@ -84,13 +84,24 @@ def test_stored_state_follows_swipes_undo_and_reset_exactly(published_photos, ra
     photos = published_photos(6)
     for photo, direction in zip(photos, ["right", "left"] * 3, strict=True):
         _swipe(user, photo, direction)
-    services.swipe_undo_last(user=user)
     profile = Profile.objects.get(user=user)
     slugs = selectors.catalogue().slugs
-    stored = selectors.stored_swipe_statistics(profile=profile, slugs=slugs, swipe_count=5)
+    assert not RankerState.objects.filter(profile=profile).exists()  # swipes do not write it
+    selectors.swipe_statistics(profile=profile, slugs=slugs)  # a read stores it (6 swipes)
+    services.swipe_undo_last(user=user)
+    # the stored count plus the swipes since no longer matches: rebuilt, not caught up
+    stored = selectors.swipe_statistics(profile=Profile.objects.get(user=user), slugs=slugs)
+    assert RankerState.objects.get(profile=profile).swipe_count == 5
+    _swipe(user, photos[5], "right")  # caught up: the stored state plus this one swipe
+    _swipe(user, published_photos(1)[0], "left")
+    profile = Profile.objects.get(user=user)
+    caught_up = selectors.swipe_statistics(profile=profile, slugs=slugs)
     rebuilt = selectors.swipe_statistics_from_history(user_id=user.pk, slugs=slugs)
-    np.testing.assert_allclose(stored.gram, rebuilt.gram, atol=1e-12)
-    np.testing.assert_allclose(stored.moment, rebuilt.moment, atol=1e-12)
+    np.testing.assert_allclose(caught_up.gram, rebuilt.gram, atol=1e-12)
+    np.testing.assert_allclose(caught_up.moment, rebuilt.moment, atol=1e-12)
+    assert RankerState.objects.get(profile=profile).swipe_count == 7
+    assert stored.moment.shape == rebuilt.moment.shape
+    stored = caught_up
     # The moment is the original running score: the two tables agree.
     running = np.array([profile.city_scores.get(slug, 0.0) for slug in slugs])
     np.testing.assert_allclose(stored.moment[:-1], running, atol=1e-12)
@@ -105,10 +116,12 @@ def test_a_stale_state_is_rebuilt_from_the_history(published_photos, ranker):
     _swipe(user, photos[0], "right")
     _swipe(user, photos[1], "left")
     ranker("bayesian")
-    _swipe(user, photos[2], "right")  # the state is missing: rebuilt with all three swipes
+    _swipe(user, photos[2], "right")
+    profile = Profile.objects.get(user=user)
+    slugs = selectors.catalogue().slugs
+    selectors.swipe_statistics(profile=profile, slugs=slugs)  # none stored: all three swipes
     state = RankerState.objects.get(profile__user=user)
     assert state.swipe_count == 3
-    slugs = selectors.catalogue().slugs
     rebuilt = selectors.swipe_statistics_from_history(user_id=user.pk, slugs=slugs)
     stored = rankers.SwipeStatistics.from_bytes(bytes(state.statistics), len(slugs))
     np.testing.assert_allclose(stored.moment, rebuilt.moment)
