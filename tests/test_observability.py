@@ -53,16 +53,14 @@ def test_not_ready_when_the_active_cnn_artifact_is_missing(client):
     assert "artifact is missing" in body["checks"]["model"]["detail"]
 
 
-def test_not_ready_when_the_broker_is_unreachable(client, label_prior, settings):
+def test_not_ready_when_the_broker_is_unreachable(client, label_prior, settings, monkeypatch):
     from cityvibes.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get("/api/v1/health/ready/")
-    finally:
-        app.conf.broker_url = previous
+    connect = app.connection_for_read
+    # nothing listens on port 1
+    monkeypatch.setattr(app, "connection_for_read", lambda: connect("redis://127.0.0.1:1/0"))
+    response = client.get("/api/v1/health/ready/")
     assert response.status_code == 503
     assert not response.json()["checks"]["broker"]["ok"]
     assert response.json()["message"].startswith("broker: ")
