@@ -70,6 +70,7 @@ def _server_env(args, workdir: Path, database_url: str) -> dict:
         "MEDIA_ROOT": str(workdir / "media"),
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
         "LOG_FORMAT": "json",
+        "METRICS_TOKEN": secrets.token_urlsafe(32),
         "PHOTO_FETCH_ALLOWED_HOSTS": "localhost",
         # Every simulated person comes from 127.0.0.1, so the per-IP limits are off; the
         # per-user swipe limit is raised for FastSwiper (no pause) and still checked per request.
@@ -272,7 +273,8 @@ def main() -> None:
         redis.Redis.from_url(f"{args.redis.rstrip('/')}/{db}").flushdb()
     print(f"work folder {workdir}; database {LOAD_DB}", flush=True)
     _manage(env, "migrate", "--noinput")
-    _manage(env, "seed_demo", "--per-city", "20")
+    # In this process (no broker): the demo deck is complete before the first person arrives.
+    _manage({**env, "CELERY_BROKER_URL": ""}, "seed_demo", "--per-city", "20")
     admin_token = _manage(
         env,
         "shell",
@@ -349,7 +351,10 @@ def main() -> None:
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         ledger_check = _check_ledger(database_url, ledger)
-        metrics_text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+        scrape = urllib.request.Request(
+            f"{base}/metrics", headers={"Authorization": f"Bearer {env['METRICS_TOKEN']}"}
+        )
+        metrics_text = urllib.request.urlopen(scrape, timeout=10).read().decode()
     finally:
         web.kill(signal.SIGTERM)
         worker.kill(signal.SIGTERM)

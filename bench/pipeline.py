@@ -73,7 +73,7 @@ def main() -> None:
     from ml import cnn
     from ml.demo import DEMO_CITIES
     from ml.models import ModelVersion
-    from photos import services
+    from photos import imports
     from photos.models import Photo
     from photos.selectors import batch_counts
     from photos.tests.test_pipeline import textured
@@ -120,7 +120,7 @@ def main() -> None:
                 time.sleep(8)  # workers start (Django, TensorFlow import on first score)
                 app.conf.task_always_eager = False
                 started = time.perf_counter()
-                batch = services.photos_import_lines(text="\n".join(lines), source="bench")
+                batch = imports.photos_import_lines(text="\n".join(lines), source="bench")
                 while batch_counts(batch=batch)["queued"]:
                     time.sleep(0.2)
                 elapsed = time.perf_counter() - started

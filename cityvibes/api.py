@@ -17,10 +17,28 @@ from .errors import ApplicationError
 
 
 def error_body(code: int, message: str, details: dict | None = None) -> dict:
-    meta = {"type": "error", "code": code, "message": message}
+    meta = {"type": "error", "code": code, "message": _encodable(message)}
     if details:
-        meta["details"] = details
+        meta["details"] = _encodable(details)
     return {"meta": meta}
+
+
+def _encodable(value):
+    """``value`` with every string (dict keys too, at any depth) encodable as UTF-8: errors
+    echo client input, and a lone surrogate in it (``\\ud800``) would make the JSON renderer
+    fail, turning a 4xx into a 500. Such characters become backslash escapes; valid strings
+    (DRF's ErrorDetail with its code included) are kept as they are."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
 
 
 def _first_message(detail) -> str:

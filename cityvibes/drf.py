@@ -1,8 +1,11 @@
 """DRF classes named in settings. Kept apart from cityvibes.api, which imports DRF's views:
 settings that name a class in a module importing DRF views would import in a circle."""
 
-from django.conf import settings
+import re
+
 from rest_framework import exceptions, pagination, parsers, throttling
+
+from . import ratelimit
 
 
 class Pagination(pagination.LimitOffsetPagination):
@@ -42,33 +45,58 @@ class Pagination(pagination.LimitOffsetPagination):
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, plus a 400 for nesting too deep to decode (instead of a 500)."""
+    """DRF's JSON parser, plus a 400 for nesting too deep to decode (instead of a 500) and for
+    strings that are not valid Unicode: JSON lets a lone surrogate through as an escape
+    (``"\\ud800"``), which nothing downstream can encode (the database, the renderer)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError as error:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from error
+        if _has_lone_surrogate(data):
+            raise exceptions.ParseError(
+                "JSON parse error - a string is not valid Unicode: it holds an unpaired "
+                "surrogate escape (\\ud800 to \\udfff)."
+            )
+        return data
 
 
-class _ScopedRateThrottle(throttling.SimpleRateThrottle):
-    """A rate per view scope (the view's ``throttle_scope``), read from
-    ``settings.API_THROTTLE_RATES["<scope>_<kind>"]`` on every request, so a setting changed at
-    run time (or by a test) applies at once. Views without a scope, and scopes without a rate,
-    are not limited."""
+_SURROGATE = re.compile("[\ud800-\udfff]")  # paired ones were joined by the decoder
+
+
+def _has_lone_surrogate(data) -> bool:
+    """Whether any string in parsed JSON (keys included, at any depth) has a lone surrogate.
+    A loop, not recursion: the decoder accepts nesting as deep as the recursion limit."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+class _ScopedRateThrottle(throttling.BaseThrottle):
+    """The view's ``throttle_scope`` limit of one kind, counted by cityvibes.ratelimit (where the
+    browser forms count theirs, so both doors share one budget per action). Rates are read on
+    every request, so a setting changed at run time (or by a test) applies at once. Views
+    without a scope, and scopes without a rate, are not limited."""
 
     kind = ""
 
-    def __init__(self):  # the rate depends on the view, known only in allow_request
-        pass
-
     def allow_request(self, request, view):
-        self.scope = getattr(view, "throttle_scope", None)
-        self.rate = settings.API_THROTTLE_RATES.get(f"{self.scope}_{self.kind}")
-        if self.scope is None or self.rate is None:
-            return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        scope = getattr(view, "throttle_scope", None)
+        self.seconds = None if scope is None else ratelimit.hit(request, scope, self.kind)
+        return self.seconds is None
+
+    def wait(self):
+        return self.seconds
 
 
 class ScopedUserRateThrottle(_ScopedRateThrottle):
@@ -76,16 +104,8 @@ class ScopedUserRateThrottle(_ScopedRateThrottle):
 
     kind = "user"
 
-    def get_cache_key(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": f"{self.scope}_user", "ident": request.user.pk}
-
 
 class ScopedIPRateThrottle(_ScopedRateThrottle):
     """``<scope>_ip``: per client address, everyone from that address together."""
 
     kind = "ip"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": f"{self.scope}_ip", "ident": self.get_ident(request)}

@@ -6,11 +6,12 @@ broker when /metrics is scraped). With several processes per host (gunicorn work
 prefork children) set PROMETHEUS_MULTIPROC_DIR: each process writes its samples there and the
 export sums them."""
 
+import hmac
 import logging
 import os
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -105,11 +106,31 @@ def _registry() -> CollectorRegistry:
 
 
 def metrics_view(request):
-    """GET /metrics: Prometheus text format. Keep it on the internal network (see DEPLOYMENT)."""
+    """GET /metrics: Prometheus text format. With METRICS_TOKEN, only for ``Authorization:
+    Bearer <token>`` (401 otherwise); without it, a 404 unless METRICS_PUBLIC is on. Keep it on
+    the internal network all the same (see DEPLOYMENT)."""
+    if settings.METRICS_TOKEN:
+        if not _bearer_matches(request, settings.METRICS_TOKEN):
+            return HttpResponse(
+                "Send the metrics token: Authorization: Bearer <token>.\n",
+                status=401,
+                content_type="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+    elif not settings.METRICS_PUBLIC:
+        raise Http404("No metrics here.")
     registry = _registry()
     if registry is not REGISTRY:
         registry.register(_queue_collector)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def _bearer_matches(request, token: str) -> bool:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    # Bytes, compared in constant time: a header's characters are its raw bytes (latin-1), and
+    # hmac refuses non-ASCII text.
+    sent = credentials.strip().encode("latin-1", "replace")
+    return scheme.lower() == "bearer" and hmac.compare_digest(sent, token.encode())
 
 
 def start_worker_metrics_server(port: int) -> None:

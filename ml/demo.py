@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 
 from photos import selectors as photo_selectors
 from photos import services as photo_services
+from photos.models import Photo
 
 from .synthetic import city_photo_jpeg
 
@@ -30,7 +31,8 @@ def demo_photos_create(
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
     """Create ``per_city`` synthetic photos for each of the first ``city_count`` demo cities, in
-    a shuffled queue order (a deck of one city after another would be no fun). Returns the count."""
+    a shuffled order (a deck of one city after another would be no fun), each through the
+    generated photos' pipeline (validate, dedupe, score, publish). Returns the count."""
     if not 1 <= city_count <= len(DEMO_CITIES):
         raise ValueError(f"city_count must be between 1 and {len(DEMO_CITIES)}.")
     if per_city < 1:
@@ -44,7 +46,11 @@ def demo_photos_create(
     for done, (city, index) in enumerate(jobs, start=1):
         image = ContentFile(city_photo_jpeg(city.slug, index), name=f"{city.slug}-{index:03d}.jpg")
         photo_services.photo_create(
-            image_file=image, city=city, source=DEMO_SOURCE, is_synthetic=True
+            image_file=image,
+            city=city,
+            source=DEMO_SOURCE,
+            is_synthetic=True,
+            pipeline=Photo.Pipeline.GENERATED,
         )
         if on_progress is not None:
             on_progress(done)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cityvibes import metrics
@@ -64,45 +64,53 @@ def label_prior_probabilities(*, classes: list[str], city_slug: str) -> list[flo
     return [LABEL_PRIOR_WEIGHT if slug == city_slug else rest for slug in classes]
 
 
-def photo_score(*, photo_id: int) -> bool:
-    """Score one photo with the active version; True when it got an array."""
-    return photos_score(photo_ids=[photo_id]) == 1
-
-
-def photos_score(*, photo_ids: list[int]) -> int:
-    """Score photos with the active version (a batch: one model load, one predict call) and
-    publish them; returns how many got an array.
-
-    Running twice is harmless: photos already scored by the active version are skipped. A
-    photo that cannot be scored yet stays pending with the reason written on it."""
-    version = model_version_active()
-    photos = list(
-        Photo.objects.select_related("city")
-        .filter(pk__in=photo_ids)
-        .exclude(status=Photo.Status.REJECTED)
-        .order_by("pk")
-    )
-    if version is None:
-        for photo in photos:
-            photo_services.photo_mark_pending(photo_id=photo.pk, reason="No active model version.")
-        return 0
-    done = [p for p in photos if p.model_version_id == version.pk and p.probabilities is not None]
-    todo = [p for p in photos if p not in done]
-    if version.kind == ModelVersion.Kind.LABEL_PRIOR:
-        arrays = _label_prior_arrays(version, todo)
-    else:
-        arrays = _cnn_arrays(version, todo)
-    photo_services.photos_record_scores(scores=arrays, model_version=version)
-    return len(done) + len(arrays)
-
-
 class CannotScore(Exception):
     """No active version, or it cannot score this photo (yet); the message says why."""
 
 
-def photo_score_unpublished(*, photo_id: int) -> tuple[ModelVersion, list[float]]:
-    """Compute and store the active version's array for one photo without publishing it (the
-    pipeline's publish step does that). Raises CannotScore."""
+def _record_if_still_active(version: ModelVersion, arrays: dict[int, list[float]]) -> None:
+    """Write ``version``'s arrays only if it is still the active version, holding a share lock
+    on its row until they are written: an activation (which updates that row) waits for the
+    write to commit and then rescores the photo, or the write sees the new version and raises
+    CannotScore to be scored again. No photo keeps the arrays of a version that went out."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT 1 FROM {ModelVersion._meta.db_table} "
+                    "WHERE id = %s AND is_active FOR SHARE",
+                    [version.pk],
+                )
+                still_active = cursor.fetchone() is not None
+        else:  # SQLite: IMMEDIATE transactions run one at a time
+            still_active = ModelVersion.objects.filter(pk=version.pk, is_active=True).exists()
+        if not still_active:
+            raise CannotScore(f"{version.name} is no longer the active version; score again.")
+        photo_services.photos_record_scores(scores=arrays, model_version=version)
+
+
+def photos_rescore(*, photo_ids: list[int]) -> int:
+    """Rescore photos that have an array (in the deck, or past their pipeline's score step)
+    with the active version, in one batch; returns how many got its array. Never publishes:
+    photos still in the pipeline reach the deck through its publish step only.
+
+    Running twice is harmless: photos already scored by the active version are skipped."""
+    version = model_version_active()
+    if version is None:
+        return 0
+    photos = list(photo_selectors.photos_with_arrays(photo_ids=photo_ids).select_related("city"))
+    todo = [p for p in photos if p.model_version_id != version.pk]
+    if version.kind == ModelVersion.Kind.LABEL_PRIOR:
+        arrays = _label_prior_arrays(version, todo)
+    else:
+        arrays = _cnn_arrays(version, todo)
+    _record_if_still_active(version, arrays)
+    return len(photos) - len(todo) + len(arrays)
+
+
+def photo_score_for_pipeline(*, photo_id: int) -> tuple[ModelVersion, list[float]]:
+    """Compute and store the active version's array for one photo in the pipeline, without
+    publishing it (the publish step does that). Raises CannotScore."""
     version = model_version_active()
     if version is None:
         raise CannotScore("No active model version.")
@@ -114,7 +122,7 @@ def photo_score_unpublished(*, photo_id: int) -> tuple[ModelVersion, list[float]
     if photo_id not in arrays:
         photo.refresh_from_db(fields=["status_reason"])
         raise CannotScore(photo.status_reason or f"{version.name} cannot score this photo.")
-    photo_services.photos_record_scores(scores=arrays, model_version=version, publish=False)
+    _record_if_still_active(version, arrays)
     return version, arrays[photo_id]
 
 
@@ -243,11 +251,14 @@ def training_data_from_folder(
 
 
 def training_data_from_database(*, image_size: int) -> tuple[np.ndarray, list[str], list[str]]:
-    """Pixels and city labels of every labelled, stored, not rejected photo."""
+    """Pixels and city labels of every labelled photo the validate step stored, but rejected,
+    duplicate (a copy would sit in training and validation at once) and failed ones."""
     from .images import load_pixels
 
     photos = (
-        Photo.objects.exclude(status=Photo.Status.REJECTED)
+        Photo.objects.exclude(
+            status__in=[Photo.Status.REJECTED, Photo.Status.DUPLICATE, Photo.Status.FAILED]
+        )
         .filter(city__isnull=False)
         .exclude(image="")
         .select_related("city")
@@ -392,7 +403,7 @@ def model_version_activate(*, version_id: int) -> Activation:
         ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
         version.is_active = True
         version.save(update_fields=["is_active"])
-        photo_ids = photo_selectors.photo_ids_to_score()
+        photo_ids = photo_selectors.photo_ids_with_arrays()
         activation = Activation.objects.create(model_version=version, photos_total=len(photo_ids))
         chunks = _chunks(photo_ids, settings.ML_SCORING_CHUNK_SIZE)
 
@@ -437,7 +448,7 @@ def activation_rescore_chunk(*, activation_id: int, chunk_index: int, photo_ids:
         phase=Activation.Status.RESCORING,
         chunk_key=f"photos-{chunk_index}",
         done=len(photo_ids),
-        counted=photos_score(photo_ids=photo_ids),
+        counted=photos_rescore(photo_ids=photo_ids),
         next_step=_start_recompute,
     )
 

@@ -5,11 +5,6 @@ from celery import Task, shared_task
 from . import services
 
 
-@shared_task(acks_late=True)
-def score_photo(photo_id: int) -> bool:
-    return services.photo_score(photo_id=photo_id)
-
-
 class ActivationTask(Task):
     """Marks the activation failed when one of its chunks fails for good."""
 

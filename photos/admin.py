@@ -1,7 +1,6 @@
 """Admin for cities and photos, with a bulk import page for `url,city` lines."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.shortcuts import redirect
@@ -10,13 +9,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from . import selectors, services
-from .forms import PhotoImportForm
+from .forms import PhotoAdminForm, PhotoImportForm
 from .models import City, ImportBatch, Photo
-
-
-def _validate_photo_url(url: str) -> None:
-    if problem := services.url_problem(url):
-        raise ValidationError(problem)
 
 
 @admin.register(City)
@@ -40,6 +34,7 @@ class CityAdmin(admin.ModelAdmin):
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
     change_list_template = "admin/photos/photo/change_list.html"
+    form = PhotoAdminForm
     list_display = [
         "picture",
         "id",
@@ -76,8 +71,11 @@ class PhotoAdmin(admin.ModelAdmin):
 
     @admin.display(description="photo")
     def picture(self, photo):
-        alt = photo.city.name if photo.city_id else "city photo"
+        # Only what the validate step stored: a refused photo's remote URL is never loaded here.
         src = photo.thumbnail.url if photo.thumbnail else self._image_src(photo)
+        if not src:
+            return "no image"
+        alt = photo.city.name if photo.city_id else "city photo"
         return format_html(
             '<img src="{}" alt="{}" loading="lazy" width="64" height="64" '
             'style="object-fit:cover;border-radius:4px">',
@@ -87,9 +85,10 @@ class PhotoAdmin(admin.ModelAdmin):
 
     @admin.display(description="preview")
     def preview(self, photo):
-        if not photo.pk:
-            return "-"
-        return format_html('<img src="{}" alt="" style="max-width:320px">', self._image_src(photo))
+        src = self._image_src(photo) if photo.pk else ""
+        if not src:
+            return "No validated image stored."
+        return format_html('<img src="{}" alt="" style="max-width:320px">', src)
 
     @admin.display(description="top-5 cities")
     def top_cities(self, photo):
@@ -102,11 +101,13 @@ class PhotoAdmin(admin.ModelAdmin):
         description="Reject selected photos (take them out of the deck)", permissions=["change"]
     )
     def reject_photos(self, request, queryset):
-        for photo_id in queryset.values_list("pk", flat=True):
+        rejected = sum(
             services.photo_reject(
                 photo_id=photo_id, reason=f"Rejected by {request.user} in the admin."
             )
-        self.message_user(request, f"Rejected {queryset.count()} photos.", messages.SUCCESS)
+            for photo_id in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Rejected {rejected} photos.", messages.SUCCESS)
 
     @admin.display(description="analysis")
     def analysis_table(self, photo):
@@ -137,12 +138,6 @@ class PhotoAdmin(admin.ModelAdmin):
             return [*self.readonly_fields, "image", "image_url", "city"]
         return self.readonly_fields
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        if "image_url" in form.base_fields:
-            form.base_fields["image_url"].validators.append(_validate_photo_url)
-        return form
-
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
@@ -153,7 +148,7 @@ class PhotoAdmin(admin.ModelAdmin):
             city=obj.city,
             source="admin",
             is_synthetic=obj.is_synthetic,
-        )
+        )  # through the import pipeline, like every other photo
         obj.pk = created.pk
 
     def get_urls(self):
@@ -196,17 +191,19 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "id",
         "source",
         "label",
+        "status",
         "total",
         "progress",
         "summary",
         "created_by",
         "created_at",
     ]
-    list_filter = ["source"]
+    list_filter = ["source", "status"]
     readonly_fields = [
-        "source", "label", "total", "progress", "summary", "photos_link", "created_by",
-        "created_at",
+        "source", "label", "status", "error", "total", "progress", "summary", "skipped_entries",
+        "photos_link", "created_by", "created_at",
     ]  # fmt: skip
+    exclude = ["archive", "skipped"]
 
     def has_add_permission(self, request):
         return False  # batches come from the import page, the API and `import_photos`
@@ -231,6 +228,17 @@ class ImportBatchAdmin(admin.ModelAdmin):
         counts = selectors.batch_counts(batch=batch)
         return " / ".join(
             str(counts[key]) for key in ("queued", "done", "rejected", "duplicate", "failed")
+        )
+
+    @admin.display(description="not imported")
+    def skipped_entries(self, batch):
+        if not batch.skipped:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{}: {}</li>", ((e["entry"], e["reason"]) for e in batch.skipped[:200])
+            ),
         )
 
     @admin.display(description="photos")

@@ -11,7 +11,7 @@ from cityvibes.api import error_responses
 from cityvibes.drf import JSONParser
 from cityvibes.errors import NotFoundError
 
-from . import selectors, services
+from . import imports, selectors
 from .models import City, ImportBatch
 
 
@@ -70,12 +70,27 @@ class ImportCountsSerializer(serializers.Serializer):
     failed = serializers.IntegerField(help_text="A step kept failing; can be resumed.")
 
 
+class SkippedEntrySerializer(serializers.Serializer):
+    entry = serializers.CharField(help_text="The archive entry or file.")
+    reason = serializers.CharField()
+
+
 class ImportBatchOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     source = serializers.CharField()
     label = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=ImportBatch.Status.choices,
+        help_text="`unpacking`: a worker is unpacking the archive (total is what its directory "
+        "lists); `queued`: every photo is in the pipeline; `failed`: nothing could be queued "
+        "(see `error`).",
+    )
+    error = serializers.CharField()
     total = serializers.IntegerField()
     counts = serializers.SerializerMethodField()
+    skipped = SkippedEntrySerializer(
+        many=True, help_text="Entries that were not imported, and why."
+    )
     finished = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
@@ -84,7 +99,7 @@ class ImportBatchOutputSerializer(serializers.Serializer):
         return selectors.batch_counts(batch=batch)
 
     def get_finished(self, batch) -> bool:
-        return selectors.batch_counts(batch=batch)["queued"] == 0
+        return selectors.batch_finished(batch=batch)
 
 
 class ImportInputSerializer(serializers.Serializer):
@@ -139,7 +154,7 @@ class PhotoImportApi(APIView):
     def post(self, request):
         data = ImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        batch = services.photos_import_request(user=request.user, **data.validated_data)
+        batch = imports.photos_import_request(user=request.user, **data.validated_data)
         return Response(ImportBatchOutputSerializer(batch).data, status=202)
 
 

@@ -4,7 +4,8 @@ from django import forms
 
 from cityvibes.errors import ApplicationError
 
-from . import services
+from . import imports, services
+from .models import Photo
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -60,10 +61,10 @@ class PhotoImportForm(forms.Form):
         """Import every line (or the file) or nothing. Problems become form errors."""
         try:
             if self.cleaned_data.get("upload"):
-                return services.photos_import_request(
+                return imports.photos_import_request(
                     user=user, file=self.cleaned_data["upload"], city=self.cleaned_data["city"]
                 )
-            return services.photos_import_lines(
+            return imports.photos_import_lines(
                 text=self.cleaned_data["text"], source="admin import", user=user
             )
         except ApplicationError as error:
@@ -72,3 +73,32 @@ class PhotoImportForm(forms.Form):
             for line_number, message in line_errors.items():
                 self.add_error(None, f"Line {line_number}: {message}")
             return None
+
+
+class PhotoAdminForm(forms.ModelForm):
+    """The admin's "add photo" form: an image file or a URL the fetcher would accept. Either way
+    the photo goes through the import pipeline like every other."""
+
+    image_url = forms.URLField(
+        required=False,
+        max_length=Photo._meta.get_field("image_url").max_length,
+        assume_scheme="https",
+        help_text=Photo._meta.get_field("image_url").help_text,
+    )
+
+    class Meta:
+        model = Photo
+        fields = ["image", "image_url", "city", "is_synthetic"]
+
+    def clean_image_url(self):
+        url = self.cleaned_data.get("image_url", "")
+        if url and (problem := services.url_problem(url)):
+            raise forms.ValidationError(problem)
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        adding = self.instance.pk is None
+        if adding and not cleaned.get("image") and not cleaned.get("image_url") and not self.errors:
+            raise forms.ValidationError("Choose an image file or give its URL.")
+        return cleaned

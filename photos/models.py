@@ -27,8 +27,26 @@ class ImportBatch(models.Model):
         ZIP = "zip", "Zip archive"
         FOLDER = "folder", "Folder tree"
 
+    class Status(models.TextChoices):
+        UNPACKING = "unpacking", "Unpacking the archive"
+        QUEUED = "queued", "Photos queued in the pipeline"
+        FAILED = "failed", "Failed before any photo was queued"
+
     source = models.CharField(max_length=16, choices=Source.choices)
     label = models.CharField(max_length=200, blank=True, help_text="What was imported.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True, help_text="Why the batch failed, when it did.")
+    archive = models.FileField(
+        upload_to="imports/",
+        blank=True,
+        help_text="An uploaded zip waiting to be unpacked by a worker (never served; deleted "
+        "once unpacked).",
+    )
+    skipped = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Archive entries that were not imported: [{entry, reason}].",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -44,8 +62,9 @@ class ImportBatch(models.Model):
 
 
 class Photo(models.Model):
-    """A city photo. It enters the swipe deck only once it is published, which needs a
-    probability array (from a model version) and a position in the global queue."""
+    """A city photo. It enters the swipe deck only through the pipeline's publish step, which
+    needs a stored, re-encoded image, a probability array (from a model version) and a position in
+    the global queue."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending (waiting to be scored)"
@@ -54,8 +73,21 @@ class Photo(models.Model):
         DUPLICATE = "duplicate", "Duplicate (of another photo; linked, not added)"
         FAILED = "failed", "Failed (a step kept failing; can be retried)"
 
+    class Pipeline(models.TextChoices):
+        IMPORT = "import", "Import (settings.PHOTO_PIPELINE)"
+        GENERATED = "generated", "Generated demo photo (settings.PHOTO_PIPELINE_GENERATED)"
+
+    incoming = models.FileField(
+        upload_to="incoming/",
+        blank=True,
+        help_text="The bytes as uploaded or downloaded, kept only until the validate step has "
+        "decoded them. Never served.",
+    )
     image = models.ImageField(
-        upload_to="photos/%Y/%m/", blank=True, help_text="A stored image file (upload or import)."
+        upload_to="photos/%Y/%m/",
+        blank=True,
+        help_text="The image as the validate step decoded and re-encoded it (upright, no "
+        "metadata, the decoded format's extension).",
     )
     image_url = models.URLField(
         max_length=2000,
@@ -102,6 +134,12 @@ class Photo(models.Model):
     batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
     )
+    pipeline = models.CharField(
+        max_length=16,
+        choices=Pipeline.choices,
+        default=Pipeline.IMPORT,
+        help_text="Which list of analysis steps this photo goes through.",
+    )
     pipeline_step = models.CharField(
         max_length=64,
         blank=True,
@@ -132,14 +170,14 @@ class Photo(models.Model):
     class Meta:
         ordering = ["queue_position", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(image="", image_url=""),
-                name="photos_photo_has_image_or_url",
-            ),
+            # The deck shows only images this site decoded and re-encoded itself.
             models.CheckConstraint(
                 condition=~models.Q(status="published")
-                | models.Q(probabilities__isnull=False, queue_position__isnull=False),
-                name="photos_published_photo_is_scored_and_queued",
+                | (
+                    models.Q(probabilities__isnull=False, queue_position__isnull=False)
+                    & ~models.Q(normalized="")
+                ),
+                name="photos_published_photo_is_stored_scored_and_queued",
             ),
         ]
 

@@ -1,4 +1,8 @@
-"""The photo analysis pipeline: an ordered list of steps named in settings.PHOTO_PIPELINE.
+"""The photo analysis pipelines: ordered lists of steps named in settings.
+
+Every photo goes through one of them (``Photo.pipeline``): ``import`` (settings.PHOTO_PIPELINE)
+for everything that comes from outside, ``generated`` (settings.PHOTO_PIPELINE_GENERATED) for the
+demo generator's own photos. Only the last step, ``publish``, puts a photo in the deck.
 
 A step is a plain function ``step(photo) -> dict`` (its output, stored in the photo's
 ``analysis``). It may raise:
@@ -15,7 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core import checks
 from django.utils.module_loading import import_string
+
+# Steps every pipeline must have, in this order, with publish last: a photo reaches the deck only
+# decoded and re-encoded (validate), hashed and compared (dedupe) and scored.
+REQUIRED_STEPS = ("validate", "dedupe", "score", "publish")
 
 
 class TransientStepError(Exception):
@@ -38,23 +47,70 @@ def Rejected(reason: str, output: dict | None = None) -> StopPipeline:
     return StopPipeline("rejected", reason, output or {})
 
 
-def step_names() -> list[str]:
-    return [path.rsplit(".", 1)[-1] for path in settings.PHOTO_PIPELINE]
+def _paths(pipeline: str) -> list[str]:
+    if pipeline == "generated":
+        return settings.PHOTO_PIPELINE_GENERATED
+    if pipeline == "import":
+        return settings.PHOTO_PIPELINE
+    raise KeyError(f"No pipeline named '{pipeline}'.")
 
 
-def step_function(name: str) -> Callable:
-    for path in settings.PHOTO_PIPELINE:
+def step_names(pipeline: str = "import") -> list[str]:
+    return [path.rsplit(".", 1)[-1] for path in _paths(pipeline)]
+
+
+def step_function(pipeline: str, name: str) -> Callable:
+    for path in _paths(pipeline):
         if path.rsplit(".", 1)[-1] == name:
             return import_string(path)
-    raise KeyError(f"'{name}' is not a step of PHOTO_PIPELINE.")
+    raise KeyError(f"'{name}' is not a step of the {pipeline} pipeline.")
 
 
-def next_step(name: str) -> str:
+def next_step(pipeline: str, name: str) -> str:
     """The step after ``name``; "" after the last one."""
-    names = step_names()
+    names = step_names(pipeline)
     index = names.index(name)
     return names[index + 1] if index + 1 < len(names) else ""
 
 
 def queue_for(name: str) -> str:
     return settings.PHOTO_PIPELINE_QUEUES.get(name, settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+@checks.register()
+def check_pipelines(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A configured pipeline that skips validation, dedupe or scoring, or does not end with
+    publish, would let photos into the deck unchecked: refuse to start."""
+    problems = []
+    for pipeline, setting in (
+        ("import", "PHOTO_PIPELINE"),
+        ("generated", "PHOTO_PIPELINE_GENERATED"),
+    ):
+        names = step_names(pipeline)
+        required = [name for name in names if name in REQUIRED_STEPS]
+        if (
+            required != list(REQUIRED_STEPS)
+            or names[-1] != "publish"
+            or len(set(names)) != len(names)
+        ):
+            problems.append(
+                checks.Error(
+                    f"settings.{setting} must hold each of {', '.join(REQUIRED_STEPS)} once, in "
+                    f"that order, and end with publish; it is {', '.join(names)}.",
+                    id="photos.E001",
+                )
+            )
+        if pipeline == "import" and names[0] != "fetch":
+            problems.append(
+                checks.Error(f"settings.{setting} must start with fetch.", id="photos.E002")
+            )
+        for path in _paths(pipeline):
+            try:
+                import_string(path)
+            except ImportError as error:
+                problems.append(
+                    checks.Error(
+                        f"settings.{setting}: {path} cannot be imported: {error}", id="photos.E003"
+                    )
+                )
+    return problems

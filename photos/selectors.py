@@ -109,12 +109,14 @@ def photo_deck_size() -> int:
 
 
 def photo_image_url(*, photo: Photo, request=None) -> str:
-    """Where a client can load the photo: the stored file when there is one, else the hosted URL."""
-    stored = photo.normalized or photo.image  # the normalised copy: upright, JPEG, capped size
-    if stored:
-        url = stored.url
-        return request.build_absolute_uri(url) if request is not None else url
-    return photo.image_url
+    """Where a client can load the photo: its normalised copy (upright JPEG, capped size), which
+    this site encoded itself; "" before the validate step stored one. A remote URL is never
+    handed out: nobody checked what it serves now."""
+    stored = photo.normalized or photo.image
+    if not stored:
+        return ""
+    url = stored.url
+    return request.build_absolute_uri(url) if request is not None else url
 
 
 def photo_top_cities(*, photo: Photo, limit: int = 5) -> list[tuple[str, float]]:
@@ -122,12 +124,53 @@ def photo_top_cities(*, photo: Photo, limit: int = 5) -> list[tuple[str, float]]
     return pairs[:limit]
 
 
-def photo_ids_to_score() -> list[int]:
-    """Every photo that is or may enter the deck (all but the rejected), by id."""
-    return list(
-        Photo.objects.exclude(status=Photo.Status.REJECTED)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+def photos_with_arrays(*, photo_ids: list[int] | None = None) -> QuerySet[Photo]:
+    """Photos whose array a new model version must replace: in the deck, or pending past their
+    pipeline's score step (those reach the deck with their array through publish)."""
+    photos = Photo.objects.filter(
+        status__in=[Photo.Status.PUBLISHED, Photo.Status.PENDING], probabilities__isnull=False
+    )
+    if photo_ids is not None:
+        photos = photos.filter(pk__in=photo_ids)
+    return photos.order_by("pk")
+
+
+def photo_ids_with_arrays() -> list[int]:
+    return list(photos_with_arrays().values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class NearestPhoto:
+    photo: Photo
+    distance: int  # bits between the perceptual hashes; 0 for an exact copy
+    exact: bool  # the same received bytes (SHA-256)
+
+
+def _hamming(hashes: list[str], target: str) -> np.ndarray:
+    values = np.array([int(value, 16) for value in hashes], dtype=np.uint64)
+    xor = values ^ np.uint64(int(target, 16))
+    return np.unpackbits(xor.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+
+
+def dedupe_nearest(*, photo_id: int, sha256: str, perceptual_hash: str) -> NearestPhoto | None:
+    """The photo ``photo_id`` is closest to among those a duplicate may point at: photos that
+    passed dedupe themselves (so the quality gate too) and are in the deck or on their way to
+    it. An exact copy first; otherwise the smallest perceptual-hash distance, the oldest photo
+    on ties, so the answer does not depend on the order rows come back in."""
+    kept = (
+        Photo.objects.exclude(pk=photo_id)
+        .filter(status__in=[Photo.Status.PENDING, Photo.Status.PUBLISHED])
+        .exclude(perceptual_hash="")
+    )
+    if sha256 and (exact := kept.filter(content_sha256=sha256).order_by("pk").first()):
+        return NearestPhoto(photo=exact, distance=0, exact=True)
+    rows = list(kept.order_by("pk").values_list("pk", "perceptual_hash"))
+    if not rows:
+        return None
+    distances = _hamming([value for _, value in rows], perceptual_hash)
+    best = int(np.argmin(distances))  # the first minimum: the oldest photo
+    return NearestPhoto(
+        photo=Photo.objects.get(pk=rows[best][0]), distance=int(distances[best]), exact=False
     )
 
 
@@ -146,6 +189,13 @@ def batch_counts(*, batch) -> dict[str, int]:
         "duplicate": by_status.get(Photo.Status.DUPLICATE, 0),
         "failed": by_status.get(Photo.Status.FAILED, 0),
     }
+
+
+def batch_finished(*, batch) -> bool:
+    """Nothing left to do: unpacked (or failed) and no photo still in the pipeline."""
+    if batch.status == ImportBatch.Status.UNPACKING:
+        return False
+    return batch_counts(batch=batch)["queued"] == 0
 
 
 def batch_get(*, batch_id: int):

@@ -1,9 +1,12 @@
 """factory_boy factories and helpers that build rows through the services where it matters."""
 
+import functools
+import io
 import itertools
 
 import factory
 from django.contrib.auth import get_user_model
+from PIL import Image
 
 from ml.selectors import model_version_active
 from ml.services import label_prior_probabilities
@@ -33,18 +36,41 @@ class ProfileFactory(factory.django.DjangoModelFactory):
 
 
 def pending_photo(*, city_slug: str | None = "paris") -> Photo:
+    """A photo imported by URL, waiting at its first pipeline step (nothing queued)."""
     city = City.objects.get(slug=city_slug) if city_slug else None
     return Photo.objects.create(
-        image_url=f"https://images.example.com/{next(_counter)}.jpg", city=city
+        image_url=f"https://images.example.com/{next(_counter)}.jpg",
+        city=city,
+        pipeline_step="fetch",
     )
 
 
-def published_photo(*, city_slug: str = "paris", probabilities=None) -> Photo:
-    """A photo scored by the active version (label prior unless ``probabilities`` is given)."""
+@functools.cache
+def _tiny_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (120, 140, 160)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def published_photo(
+    *, city_slug: str = "paris", probabilities=None, image: bytes | None = None
+) -> Photo:
+    """A photo in the deck as the pipeline leaves one: stored files (``image``, a JPEG, or a tiny
+    one), an array from the active version (the label prior unless ``probabilities`` is given),
+    published by the publish step's service. The steps themselves are tested in photos/tests."""
     version = model_version_active()
     photo = pending_photo(city_slug=city_slug)
+    photo_services.photo_store_validated(
+        photo_id=photo.pk,
+        image=image or _tiny_jpeg(),
+        extension=".jpg",
+        normalized=image or _tiny_jpeg(),
+        thumbnail=_tiny_jpeg(),
+        content_sha256=f"{next(_counter):064x}",
+    )
     if probabilities is None:
         probabilities = label_prior_probabilities(classes=version.classes, city_slug=city_slug)
-    return photo_services.photo_record_scores(
-        photo_id=photo.pk, probabilities=probabilities, model_version=version
-    )
+    photo_services.photos_record_scores(scores={photo.pk: probabilities}, model_version=version)
+    photo_services.photo_publish(photo_id=photo.pk)
+    Photo.objects.filter(pk=photo.pk).update(pipeline_step="")
+    return Photo.objects.get(pk=photo.pk)

@@ -124,6 +124,7 @@ def test_default_rates_cover_every_throttled_view():
     for scope in scopes:
         rates = [base.API_THROTTLE_RATES.get(f"{scope}_{kind}") for kind in ("user", "ip")]
         assert any(rates), scope
+    assert base.API_THROTTLE_RATES["login_account"]  # distributed guessing at one account
 
 
 # --- body size limits ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ def test_new_photos_are_scored_by_a_real_worker(celery_worker_on_broker):
             image_file=ContentFile(city_photo_jpeg("reykjavik", i), name=f"r{i}.jpg"),
             city=city,
             is_synthetic=True,
+            pipeline=Photo.Pipeline.GENERATED,
         )
         for i in range(5)
     ]
@@ -82,6 +83,30 @@ def test_an_import_over_http_runs_through_a_real_worker(
         assert photo.analysis["score"]["output"]["model"] == "label-prior-v1"
 
 
+def test_a_real_worker_retries_a_step_as_often_as_the_setting_says(
+    celery_worker_on_broker, image_server, settings, monkeypatch
+):
+    """PHOTO_STEP_MAX_RETRIES is the one limit: above Celery's own default of 3 retries, the
+    step is still tried 1 + PHOTO_STEP_MAX_RETRIES times, and the photo is then recorded as
+    failed after that many tries (no MaxRetriesExceededError, no traceback)."""
+    from photos import tasks
+    from photos.imports import photos_import_lines
+
+    monkeypatch.setattr(tasks, "backoff_seconds", lambda retries: 0.05)
+    settings.PHOTO_STEP_MAX_RETRIES = 5
+    model_version_label_prior_ensure()
+    image_server.routes["/busy.jpg"] = (503, {}, b"busy")
+    batch = photos_import_lines(text=f"{image_server.url('/busy.jpg')},oslo")
+
+    counts = _wait_until_finished(batch.pk, timeout=60)
+
+    photo = Photo.objects.get()
+    assert counts["failed"] == 1, (counts, photo.status_reason)
+    assert image_server.requests.count("/busy.jpg") == 6
+    assert photo.status_reason.endswith("(failed after 6 tries)")
+    assert "MaxRetriesExceeded" not in photo.status_reason
+
+
 def test_readiness_and_metrics_read_the_real_brokers_queues(client, settings):
     from tests.conftest import _real_broker_url
 
@@ -89,6 +114,7 @@ def test_readiness_and_metrics_read_the_real_brokers_queues(client, settings):
         pytest.skip("needs a real broker: set CELERY_BROKER_URL=redis://... or amqp://...")
     model_version_label_prior_ensure()
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.METRICS_PUBLIC = True
     body = client.get("/api/v1/health/ready/").json()
     assert body["status"] == "ready", body
     assert "celery=" in body["checks"]["broker"]["detail"]

@@ -109,7 +109,8 @@ def _sample(text: str, name: str, **labels) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_metrics_count_requests_and_swipes(client, published_photos):
+def test_metrics_count_requests_and_swipes(client, published_photos, settings):
+    settings.METRICS_PUBLIC = True
     photos = published_photos(2)
     token = user_services.guest_create()[1]
     auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
@@ -133,3 +134,30 @@ def test_metrics_count_requests_and_swipes(client, published_photos):
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in after
     assert "cityvibes_photos_scored_total" in after
     assert "cityvibes_celery_queue_length" in after  # empty in eager mode, filled on a broker
+
+
+def test_metrics_with_a_token_need_it_as_a_bearer_credential(client, settings):
+    settings.METRICS_TOKEN = "s3cret-token"
+    settings.METRICS_PUBLIC = True  # the token wins
+    refused = [
+        client.get("/metrics"),
+        client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong"),
+        client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token-and-more"),
+        client.get("/metrics", HTTP_AUTHORIZATION="Token s3cret-token"),
+        client.get("/metrics", HTTP_AUTHORIZATION="Bearer \xff\xfe"),  # bytes, not ASCII
+    ]
+    for response in refused:
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert b"cityvibes_" not in response.content
+    for header in ("Bearer s3cret-token", "bearer s3cret-token"):
+        response = client.get("/metrics", HTTP_AUTHORIZATION=header)
+        assert response.status_code == 200 and b"cityvibes_swipes_total" in response.content
+
+
+def test_metrics_without_a_token_are_served_only_when_public(client, settings):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_PUBLIC = False
+    assert client.get("/metrics").status_code == 404
+    settings.METRICS_PUBLIC = True
+    assert client.get("/metrics").status_code == 200

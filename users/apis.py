@@ -6,12 +6,13 @@ output serializer."""
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cityvibes import ratelimit
 from cityvibes.api import error_responses
 from cityvibes.errors import ApplicationError, NotFoundError
 from photos.selectors import city_get as photo_city_get
@@ -110,6 +111,12 @@ class LoginApi(APIView):
     def post(self, request):
         data = self.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Per target account, from any address (the throttles counted user and address); the
+        # browser log-in forms count into the same budgets.
+        username = data.validated_data["username"]
+        wait = ratelimit.hit(request, self.throttle_scope, "account", account=username)
+        if wait is not None:
+            raise exceptions.Throttled(wait)
         user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise ApplicationError("Wrong username or password.")

@@ -51,12 +51,17 @@ def guest_create() -> tuple[object, Token]:
     return user, token
 
 
+def _require_guest(profile: Profile | None) -> None:
+    if profile is None or not profile.is_guest:
+        raise ConflictError("You are already registered. Log out to create another account.")
+
+
 def user_register(*, current_user, username: str, password: str, email: str = ""):
     """Register. A guest is upgraded in place, so their profile and swipes stay theirs."""
     username = User.normalize_username(username)
     guest = current_user if current_user is not None and current_user.is_authenticated else None
-    if guest is not None and not getattr(getattr(guest, "profile", None), "is_guest", False):
-        raise ConflictError("You are already registered. Log out to create another account.")
+    if guest is not None:
+        _require_guest(getattr(guest, "profile", None))  # early answer; checked again locked
     if User.objects.filter(username__iexact=username).exists():
         raise ConflictError(f"The username '{username}' is taken.")
     try:
@@ -72,17 +77,23 @@ def user_register(*, current_user, username: str, password: str, email: str = ""
 
 
 def _user_save_registration(guest, *, username: str, password: str, email: str):
+    """Create the account, or upgrade the guest. "Still a guest" is decided under the profile's
+    lock: of two registrations of one guest at once, the second waits, then gets the conflict
+    instead of renaming the account the first just made."""
     with transaction.atomic():
         if guest is None:
             user = User.objects.create_user(username=username, email=email, password=password)
             Profile.objects.create(user=user)
         else:
+            profile = _locked_profile(guest)  # the profile first, as swipes lock it
+            _require_guest(profile)
             user = User.objects.select_for_update().get(pk=guest.pk)
             user.username = username
             user.email = email
             user.set_password(password)
             user.save(update_fields=["username", "email", "password"])
-            Profile.objects.filter(user=user).update(is_guest=False)
+            profile.is_guest = False
+            profile.save(update_fields=["is_guest", "updated_at"])
         Token.objects.get_or_create(user=user)
     return user
 

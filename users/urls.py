@@ -1,6 +1,5 @@
 """Browser pages of the users app (the REST API is in cityvibes/api_urls.py)."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
@@ -11,10 +10,6 @@ urlpatterns = [
     path("swipe/", views.swipe, name="swipe"),
     path("results/", views.results, name="results"),
     path("register/", views.register, name="register"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=False),
-        name="login",
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
 ]

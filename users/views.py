@@ -1,20 +1,33 @@
 """Browser pages: the landing page, the swipe deck, the results and the account forms.
 
 The deck and the results are rendered in the browser (static/js/) from the REST API; these
-views only serve the pages, start guests and handle the account forms."""
+views only serve the pages, start guests and handle the account forms. The forms that create
+or log in count against the same rate limits as the API's doors (cityvibes.ratelimit); a
+refused one is a 429 with Retry-After, showing the form again with the wait."""
 
+from django.contrib import admin
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from cityvibes import ratelimit
 from cityvibes.errors import ApplicationError
 
 from . import selectors, services
-from .forms import RegisterForm
+from .forms import AdminLoginForm, LoginForm, RegisterForm
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _refused(response, wait: int | None):
+    """``response`` as a 429 with Retry-After when a limit refused the request (``wait``)."""
+    if wait is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+    return response
 
 
 def home(request):
@@ -25,9 +38,39 @@ def home(request):
 def guest_start(request):
     """One click: a guest profile, logged in with a session."""
     if not request.user.is_authenticated:
+        wait = ratelimit.attempt(request, "guest")
+        if wait is not None:
+            context = {"error": ratelimit.refusal("guest starts", wait)}
+            return _refused(render(request, "registration/guest_start.html", context), wait)
         user, _ = services.guest_create()
         login(request, user, backend=MODEL_BACKEND)
     return redirect("swipe")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page with the limited form (see LoginForm)."""
+
+    authentication_form = LoginForm
+
+    def form_invalid(self, form):
+        return _refused(super().form_invalid(form), form.retry_after)
+
+
+class _AdminLoginSite(admin.AdminSite):
+    """Serves admin.site's log-in page (same name, so the same templates and redirects) with the
+    limited form; every other admin page stays on admin.site."""
+
+    login_form = AdminLoginForm
+
+
+_admin_login_site = _AdminLoginSite(name=admin.site.name)
+
+
+def admin_login(request):
+    """/admin/login/ (routed in front of admin.site.urls): a 429 when a limit refused the form."""
+    response = _admin_login_site.login(request)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    return _refused(response, getattr(form, "retry_after", None))
 
 
 def _page_context(request) -> dict:
@@ -58,7 +101,10 @@ def register(request):
     if user is not None and not selectors.profile_get(user=user).is_guest:
         return redirect("swipe")
     form = RegisterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wait = ratelimit.attempt(request, "register") if request.method == "POST" else None
+    if wait is not None:
+        form.add_error(None, ratelimit.refusal("sign-ups", wait))
+    elif request.method == "POST" and form.is_valid():
         try:
             registered = services.user_register(
                 current_user=user,
@@ -72,7 +118,7 @@ def register(request):
         else:
             login(request, registered, backend=MODEL_BACKEND)
             return redirect("swipe")
-    return render(request, "registration/register.html", {"form": form})
+    return _refused(render(request, "registration/register.html", {"form": form}), wait)
 
 
 @require_POST

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_structlog",
+    "csp",
     "photos",
     "users",
     "ml",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cityvibes.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response that has none yet (media sets its own).
+    "csp.middleware.CSPMiddleware",
     # Before anything reads the body: too-large uploads are refused from Content-Length alone.
     "cityvibes.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -100,6 +103,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # production: CACHE_URL=redis://host:6379/1. The default (process memory) suits one process.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://cityvibes")}
 
+# Cookies: the session cookie is never readable by scripts (Django's default); the CSRF cookie
+# is not either, since the pages hand the token to their JS in a <meta> tag. Both are SameSite=Lax
+# (Django's default), so another site's form posts carry neither.
+CSRF_COOKIE_HTTPONLY = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -120,6 +128,9 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Let Django serve MEDIA_ROOT itself (the embedded default; not for busy production sites).
 SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=False)
+# Only these folders of MEDIA_ROOT are public (re-encoded photos, their normalised copies and
+# thumbnails); uploads waiting for validation, import archives and model artifacts are not.
+PUBLIC_MEDIA_PREFIXES = ("photos/",)
 LOGIN_URL = "home"
 LOGIN_REDIRECT_URL = "swipe"
 LOGOUT_REDIRECT_URL = "home"
@@ -144,6 +155,36 @@ if MEDIA_S3_BUCKET:
             "querystring_auth": env.bool("MEDIA_S3_SIGNED_URLS", default=True),
         },
     }
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------
+# The pages' JS is first-party ES modules, so no inline script runs anywhere. Styles allow inline
+# attributes (the admin and Swagger/ReDoc set them); images come from this site, data: URIs (the
+# API docs' icons) and the media storage's origin when media is elsewhere (S3).
+if MEDIA_S3_BUCKET:
+    _custom_domain = env.str("MEDIA_S3_CUSTOM_DOMAIN", default="")
+    _endpoint = env.str("MEDIA_S3_ENDPOINT_URL", default="")
+    MEDIA_ORIGINS = [
+        f"https://{_custom_domain}"
+        if _custom_domain
+        else ("/".join(_endpoint.split("/")[:3]) if _endpoint else "https://*.amazonaws.com")
+    ]
+else:
+    MEDIA_ORIGINS = []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # ReDoc's search runs in a worker made from a blob
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 # No broker configured: run tasks eagerly in the calling process (the embedded default).
@@ -212,6 +253,8 @@ API_THROTTLE_RATES = {
     "guest_ip": "100/hour",
     "register_ip": "20/hour",
     "login_ip": "20/min",
+    # Log-in attempts per target account, from any address (distributed password guessing).
+    "login_account": "30/hour",
 }
 API_THROTTLE_RATES.update(
     {
@@ -290,13 +333,25 @@ HEALTH_REQUIRE_MODEL = env.bool("HEALTH_REQUIRE_MODEL", default=True)
 # The ordered analysis steps every imported photo goes through; each is a function
 # `step(photo) -> dict` run by one Celery task that hands on to the next. Adding a step is writing
 # one function and naming it here.
+# The quality gate runs before dedupe, so a duplicate always points at a photo that passed it.
 PHOTO_PIPELINE = env.list(
     "PHOTO_PIPELINE",
     default=[
         "photos.steps.fetch",
         "photos.steps.validate",
-        "photos.steps.dedupe",
         "photos.steps.quality",
+        "photos.steps.dedupe",
+        "ml.steps.score",
+        "photos.steps.publish",
+    ],
+)
+# The demo generator's own photos (ml.demo): nothing to fetch, and no quality gate (its fog and
+# rain are blur by design); they are still decoded, re-encoded, hashed, deduplicated and scored.
+PHOTO_PIPELINE_GENERATED = env.list(
+    "PHOTO_PIPELINE_GENERATED",
+    default=[
+        "photos.steps.validate",
+        "photos.steps.dedupe",
         "ml.steps.score",
         "photos.steps.publish",
     ],
@@ -306,6 +361,9 @@ PHOTO_PIPELINE_QUEUES = {"score": "ml"}
 # Transient failures (network, a busy database) are retried this many times with backoff.
 PHOTO_STEP_MAX_RETRIES = env.int("PHOTO_STEP_MAX_RETRIES", default=5)
 PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)  # seconds, connect and read
+# Seconds for a whole download, redirects included: a server that drips one byte a second is cut
+# off here instead of holding a worker until the task's time limit.
+PHOTO_FETCH_DEADLINE = env.float("PHOTO_FETCH_DEADLINE", default=30.0)
 PHOTO_FETCH_MAX_BYTES = env.int("PHOTO_FETCH_MAX_BYTES", default=20 * 1024 * 1024)
 PHOTO_FETCH_MAX_REDIRECTS = env.int("PHOTO_FETCH_MAX_REDIRECTS", default=5)
 # Hosts (names or IPs) that may be fetched although they resolve to loopback, private,
@@ -314,9 +372,13 @@ PHOTO_FETCH_ALLOWED_HOSTS = env.list("PHOTO_FETCH_ALLOWED_HOSTS", default=[])
 PHOTO_NORMALIZED_MAX_SIDE = env.int("PHOTO_NORMALIZED_MAX_SIDE", default=1600)
 PHOTO_THUMBNAIL_SIDE = env.int("PHOTO_THUMBNAIL_SIDE", default=256)
 # What one import may hold (a zip archive, a folder, an upload request).
+# Sizes are counted from the bytes really unpacked, never from the archive's headers.
 PHOTO_IMPORT_LIMITS = {
     "max_files": env.int("PHOTO_IMPORT_MAX_FILES", default=5000),
     "max_zip_bytes": env.int("PHOTO_IMPORT_MAX_ZIP_BYTES", default=1024 * 1024 * 1024),
+    # Unpacked / packed size of one entry. Photos barely compress (JPEG, PNG, WebP: about 1);
+    # a ratio in the hundreds is a zip bomb.
+    "max_ratio": env.int("PHOTO_IMPORT_MAX_RATIO", default=50),
 }
 # Perceptual hashes (64 bits) at most this many bits apart are near-duplicates.
 PHOTO_DEDUPE_MAX_DISTANCE = env.int("PHOTO_DEDUPE_MAX_DISTANCE", default=6)
@@ -391,3 +453,8 @@ structlog.configure(
 # port when it is set; the web's are at /metrics. With several processes per host, set
 # PROMETHEUS_MULTIPROC_DIR (see gunicorn.conf.py and docs/DEPLOYMENT.md).
 CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+# /metrics: with METRICS_TOKEN set, only `Authorization: Bearer <token>` gets the metrics (what
+# Prometheus's `authorization` scrape setting sends); without it, /metrics answers only when
+# METRICS_PUBLIC is on (the embedded default) and is a 404 otherwise.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)

@@ -6,6 +6,7 @@ from .base import env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
 SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=True)
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=True)  # a developer's own machine
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [  # noqa: F405

@@ -11,8 +11,8 @@ from ml import cnn, runtime, services
 from ml.models import Activation, ModelVersion
 from ml.synthetic import city_photo_jpeg
 from photos import services as photo_services
-from photos.models import City, Photo
-from tests.factories import UserFactory
+from photos.models import Photo
+from tests.factories import UserFactory, pending_photo, published_photo
 from users import selectors as user_selectors
 from users import services as user_services
 from users.models import Profile
@@ -37,21 +37,10 @@ def cnn_version(tmp_path, label_prior):
 
 
 def _stored_photos(count):
-    photos = []
-    for index in range(count):
-        city = CITIES[index % 3]
-        photo = Photo(city=City.objects.get(slug=city))
-        photo.image.save(f"{city}.jpg", ContentFile(city_photo_jpeg(city, index)), save=False)
-        photo.save()
-        photo_services.photo_record_scores(
-            photo_id=photo.pk,
-            probabilities=services.label_prior_probabilities(
-                classes=ModelVersion.objects.get(is_active=True).classes, city_slug=city
-            ),
-            model_version=ModelVersion.objects.get(is_active=True),
-        )
-        photos.append(photo)
-    return photos
+    return [
+        published_photo(city_slug=CITIES[i % 3], image=city_photo_jpeg(CITIES[i % 3], i))
+        for i in range(count)
+    ]
 
 
 def _assert_everyone_matches_the_recompute(users):
@@ -68,9 +57,7 @@ def test_activation_rescores_photos_and_recomputes_people_then_rolls_back(
     settings.ML_SCORING_CHUNK_SIZE = 4
     settings.ML_RECOMPUTE_CHUNK_SIZE = 2
     photos = _stored_photos(9)
-    url_only = Photo.objects.create(
-        image_url="https://x.example/u.jpg", city=City.objects.get(slug="oslo")
-    )
+    waiting = pending_photo(city_slug="oslo")  # not scored yet: its score step will do it
     users = [UserFactory() for _ in range(3)]
     for number, user in enumerate(users):
         for photo in photos[number : number + 5]:
@@ -82,15 +69,15 @@ def test_activation_rescores_photos_and_recomputes_people_then_rolls_back(
     activation.refresh_from_db()
 
     assert activation.status == Activation.Status.DONE and activation.progress == 1.0
-    assert (activation.photos_total, activation.photos_done) == (10, 10)
-    assert activation.photos_scored == 9  # the URL-only photo waits for a stored image
+    assert (activation.photos_total, activation.photos_done) == (9, 9)
+    assert activation.photos_scored == 9
     assert (activation.profiles_total, activation.profiles_drifted) == (3, 3)
-    assert len(activation.finished_chunks) == 3 + 2
+    assert len(activation.finished_chunks) == 3 + 2  # 9 photos by 4, 3 people by 2
     for photo in photos:
         photo.refresh_from_db()
         assert photo.model_version == cnn_version and len(photo.probabilities) == 3
-    url_only.refresh_from_db()
-    assert url_only.status == Photo.Status.PENDING
+    waiting.refresh_from_db()
+    assert waiting.status == Photo.Status.PENDING and waiting.probabilities is None
     _assert_everyone_matches_the_recompute(users)
     assert Profile.objects.get(user=users[0]).city_scores != before[users[0].pk]
 
@@ -135,3 +122,46 @@ def test_activate_model_command_waits_and_reports(cnn_version):
     out = io.StringIO()
     call_command("activate_model", "label-prior-v1", "--no-wait", stdout=out)
     assert "queued" in out.getvalue()
+
+
+def test_a_photo_mid_pipeline_during_an_activation_stays_out_of_the_deck_until_publish(
+    cnn_version, image_server, django_capture_on_commit_callbacks
+):
+    from photos.imports import photos_import_lines
+    from photos.selectors import photo_deck
+    from photos.tests.test_pipeline import jpeg, textured
+
+    _stored_photos(3)
+    urls = [image_server.image(f"/{n}.jpg", jpeg(textured(80 + n))) for n in range(2)]
+    with django_capture_on_commit_callbacks(execute=False):  # steps run by hand below
+        photos_import_lines(text="\n".join(f"{url},paris" for url in urls))
+        ahead, behind = Photo.objects.filter(image_url__in=urls).order_by("pk")
+        for step in ("fetch", "validate", "quality", "dedupe", "score"):
+            photo_services.pipeline_run_step(photo_id=ahead.pk, step=step)
+        for step in ("fetch", "validate", "quality", "dedupe"):
+            photo_services.pipeline_run_step(photo_id=behind.pk, step=step)
+    ahead.refresh_from_db()
+    assert (
+        ahead.pipeline_step == "publish" and ahead.model_version == services.model_version_active()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        activation = services.model_version_activate(version_id=cnn_version.pk)
+    activation.refresh_from_db()
+    assert activation.status == Activation.Status.DONE and activation.photos_total == 3 + 1
+
+    ahead.refresh_from_db()
+    behind.refresh_from_db()
+    deck = set(photo_deck().values_list("pk", flat=True))
+    assert ahead.model_version == cnn_version  # rescored with the new version ...
+    assert ahead.status == Photo.Status.PENDING and ahead.pk not in deck  # ... not published
+    assert behind.probabilities is None and behind.pk not in deck
+
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_services.pipeline_run_step(photo_id=ahead.pk, step="publish")
+        photo_services.pipeline_run_step(photo_id=behind.pk, step="score")
+    ahead.refresh_from_db()
+    behind.refresh_from_db()
+    deck = set(photo_deck().values_list("pk", flat=True))
+    assert {ahead.pk, behind.pk} <= deck
+    assert ahead.model_version == behind.model_version == cnn_version

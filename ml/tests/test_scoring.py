@@ -7,11 +7,17 @@ from django.core.files.base import ContentFile
 from ml import cnn, runtime, services
 from ml.models import ModelVersion
 from ml.synthetic import city_photo_jpeg
-from photos.models import City, Photo
+from photos.models import Photo
+from tests.factories import pending_photo, published_photo
 
 pytestmark = pytest.mark.django_db
 
 CLASSES = ["oslo", "paris", "rome"]
+
+
+def _make_active(version):
+    ModelVersion.objects.update(is_active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
 
 
 @pytest.fixture
@@ -25,7 +31,6 @@ def cnn_version(tmp_path):
         classes=CLASSES,
         backbone="mobilenetv3small",
         image_size=32,
-        is_active=True,
     )
     version.artifact.save("tiny.keras", ContentFile(path.read_bytes()), save=False)
     version.save()
@@ -33,19 +38,18 @@ def cnn_version(tmp_path):
     return version, model
 
 
-def _photo(*, image: bytes | None = None, image_url: str = "") -> Photo:
-    photo = Photo(city=City.objects.get(slug="paris"), image_url=image_url)
-    if image is not None:
-        photo.image.save("photo.jpg", ContentFile(image), save=False)
-    photo.save()
-    return photo
-
-
-def test_cnn_scores_stored_images_in_one_batch_with_the_models_own_output(cnn_version):
+def test_cnn_rescores_stored_images_in_one_batch_with_the_models_own_output(
+    label_prior, cnn_version
+):
     version, model = cnn_version
-    photos = [_photo(image=city_photo_jpeg("paris", index)) for index in range(3)]
+    photos = [
+        published_photo(city_slug="paris", image=city_photo_jpeg("paris", index))
+        for index in range(3)
+    ]
+    waiting = pending_photo(city_slug="paris")
+    _make_active(version)
 
-    assert services.photos_score(photo_ids=[p.pk for p in photos]) == 3
+    assert services.photos_rescore(photo_ids=[*(p.pk for p in photos), waiting.pk]) == 3
 
     from ml.images import load_pixels
 
@@ -57,16 +61,18 @@ def test_cnn_scores_stored_images_in_one_batch_with_the_models_own_output(cnn_ve
         assert photo.status == Photo.Status.PUBLISHED and photo.model_version == version
         np.testing.assert_allclose(photo.probabilities, row / row.sum(), atol=1e-6)
     assert runtime._load.cache_info().misses == 1  # loaded once, reused
+    waiting.refresh_from_db()
+    assert waiting.probabilities is None and waiting.status == Photo.Status.PENDING
 
 
-def test_photos_the_cnn_cannot_read_wait_with_a_reason(cnn_version):
-    url_only = _photo(image_url="https://images.example.com/x.jpg")
-    broken = _photo(image=b"not an image at all")
+def test_a_photo_the_cnn_cannot_read_keeps_its_array(label_prior, cnn_version):
+    photo = published_photo(city_slug="paris")
+    _make_active(cnn_version[0])
+    photo.normalized.open("wb").write(b"not an image at all")  # the stored copy got damaged
+    photo.image.open("wb").write(b"not an image at all")
+    before = list(photo.probabilities)
 
-    assert services.photos_score(photo_ids=[url_only.pk, broken.pk]) == 0
+    assert services.photos_rescore(photo_ids=[photo.pk]) == 0
 
-    url_only.refresh_from_db()
-    broken.refresh_from_db()
-    assert url_only.status == broken.status == Photo.Status.PENDING
-    assert "URL only" in url_only.status_reason
-    assert "cannot be decoded" in broken.status_reason
+    photo.refresh_from_db()
+    assert photo.probabilities == before and photo.model_version == label_prior

@@ -2,6 +2,7 @@ import io
 
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from PIL import Image
 
@@ -30,24 +31,37 @@ def test_label_prior_array_is_a_distribution_peaked_on_the_label(label_prior):
         services.label_prior_probabilities(classes=label_prior.classes, city_slug="gotham")
 
 
-def test_scoring_is_idempotent_and_waits_for_what_it_needs():
+def test_pipeline_scoring_stores_the_array_and_never_publishes():
     photo = pending_photo(city_slug="lisbon")
-    assert services.photo_score(photo_id=photo.pk) is False
-    photo.refresh_from_db()
-    assert photo.status_reason == "No active model version."
+    with pytest.raises(services.CannotScore, match="No active model version"):
+        services.photo_score_for_pipeline(photo_id=photo.pk)
 
-    services.model_version_label_prior_ensure()
-    assert services.photo_score(photo_id=photo.pk) is True
+    version = services.model_version_label_prior_ensure()
+    stored_version, array = services.photo_score_for_pipeline(photo_id=photo.pk)
     photo.refresh_from_db()
-    position = photo.queue_position
-    assert photo.status == Photo.Status.PUBLISHED and position is not None
-    assert services.photo_score(photo_id=photo.pk) is True  # a second run changes nothing
-    photo.refresh_from_db()
-    assert photo.queue_position == position
+    assert stored_version == version and photo.probabilities == array
+    assert photo.status == Photo.Status.PENDING and photo.queue_position is None
+    assert services.photo_score_for_pipeline(photo_id=photo.pk)[1] == array  # the same again
 
     unlabelled = pending_photo(city_slug=None)
-    assert services.photo_score(photo_id=unlabelled.pk) is False
-    assert services.photo_score(photo_id=987654) is False
+    with pytest.raises(services.CannotScore, match="needs a city label"):
+        services.photo_score_for_pipeline(photo_id=unlabelled.pk)
+
+
+def test_scores_of_a_version_that_went_out_are_not_written(label_prior):
+    photo = pending_photo(city_slug="rome")
+    successor = ModelVersion.objects.create(
+        name="label-prior-v2", kind=ModelVersion.Kind.LABEL_PRIOR, classes=label_prior.classes
+    )
+    ModelVersion.objects.filter(pk=label_prior.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=successor.pk).update(is_active=True)
+    arrays = {
+        photo.pk: services.label_prior_probabilities(classes=label_prior.classes, city_slug="rome")
+    }
+    with pytest.raises(services.CannotScore, match="no longer the active version"):
+        services._record_if_still_active(label_prior, arrays)
+    photo.refresh_from_db()
+    assert photo.probabilities is None
 
 
 def test_synthetic_photos_are_deterministic_per_city_and_vary_per_photo():
@@ -61,16 +75,23 @@ def test_synthetic_photos_are_deterministic_per_city_and_vary_per_photo():
     assert decoded.format == "JPEG" and decoded.size == (64, 64)
 
 
-def test_seed_demo_fills_the_deck_with_synthetic_scored_photos(
+def test_seed_demo_fills_the_deck_through_the_generated_pipeline(
     settings, django_capture_on_commit_callbacks
 ):
+    from photos import services as photo_services
+    from photos.selectors import photo_image_url
+
     settings.DEBUG = True
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", cities=3, per_city=2, stdout=io.StringIO())
     photos = Photo.objects.all()
     assert photos.count() == 6
-    assert all(p.is_synthetic and p.status == Photo.Status.PUBLISHED for p in photos)
-    assert all(p.image.name.endswith(".jpg") for p in photos)
+    for photo in photos:
+        assert photo.is_synthetic and photo.status == Photo.Status.PUBLISHED
+        assert photo.pipeline == Photo.Pipeline.GENERATED and photo.pipeline_step == ""
+        assert set(photo.analysis) == {"validate", "dedupe", "score", "publish"}
+        assert photo.content_sha256 and photo.perceptual_hash and not photo.incoming
+        assert photo.image.name.endswith(".jpg") and photo_image_url(photo=photo)
     assert sorted(p.queue_position for p in photos) == list(range(6))
     labels_in_queue_order = [p.city.slug for p in photos.order_by("queue_position")]
     assert labels_in_queue_order != sorted(labels_in_queue_order)  # shuffled, not city by city
@@ -79,22 +100,38 @@ def test_seed_demo_fills_the_deck_with_synthetic_scored_photos(
     call_command("seed_demo", stdout=out)
     assert "exist already" in out.getvalue() and Photo.objects.count() == 6
 
+    # a byte-identical copy of a demo photo, uploaded, is a duplicate, not a new photo
+    city = photos.first().city
+    copy = ContentFile(city_photo_jpeg(city.slug, 0), name="x.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        uploaded = photo_services.photo_create(image_file=copy, city=city)
+    uploaded.refresh_from_db()
+    assert uploaded.status == Photo.Status.DUPLICATE
+    assert uploaded.status_reason.startswith("Exact duplicate")
+    assert uploaded.duplicate_of.is_synthetic
 
-def test_score_photos_command_publishes_what_it_can(label_prior):
-    labelled, unlabelled = pending_photo(city_slug="oslo"), pending_photo(city_slug=None)
+
+def test_score_photos_command_rescores_and_never_publishes(label_prior, published_photos):
+    (published,) = published_photos(1, cities=["oslo"])
+    waiting = pending_photo(city_slug="oslo")
+    successor = ModelVersion.objects.create(
+        name="label-prior-v2", kind=ModelVersion.Kind.LABEL_PRIOR, classes=label_prior.classes
+    )
+    ModelVersion.objects.filter(pk=label_prior.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=successor.pk).update(is_active=True)
     out = io.StringIO()
     call_command("score_photos", stdout=out)
-    assert "1 of 2 pending photos scored" in out.getvalue()
-    labelled.refresh_from_db()
-    unlabelled.refresh_from_db()
-    assert labelled.status == Photo.Status.PUBLISHED
-    assert unlabelled.status == Photo.Status.PENDING
+    assert "1 of 1 photos rescored with label-prior-v2" in out.getvalue()
+    published.refresh_from_db()
+    waiting.refresh_from_db()
+    assert published.model_version == successor and published.status == Photo.Status.PUBLISHED
+    assert waiting.status == Photo.Status.PENDING and waiting.probabilities is None
 
 
 def test_tensorflow_tasks_are_routed_to_their_own_queue():
     from cityvibes.celery import app
 
     router = app.amqp.router
-    for name in ("score_photo", "rescore_photos_chunk", "recompute_profiles_chunk"):
+    for name in ("rescore_photos_chunk", "recompute_profiles_chunk"):
         assert router.route({}, f"ml.tasks.{name}")["queue"].name == "ml"
     assert router.route({}, "celery.backend_cleanup")["queue"].name == "celery"

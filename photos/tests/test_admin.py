@@ -1,7 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from photos.models import Photo
+from photos import services
+from photos.models import City, Photo
 from tests.factories import UserFactory
 from users import services as user_services
 
@@ -54,7 +55,7 @@ def test_bulk_import_shows_each_bad_line_and_imports_nothing(admin_client, label
     assert response.status_code == 200
     assert "2 of 3 lines have errors; nothing was imported." in page
     assert "Line 2: Unknown city &#x27;Gotham&#x27;" in page
-    assert "Line 3: &#x27;nope&#x27; is not a valid http(s) URL." in page
+    assert "Line 3: Only http:// and https:// URLs can be fetched." in page
     assert not Photo.objects.exists()
 
 
@@ -101,7 +102,7 @@ def test_admin_add_photo_with_a_non_http_url_is_a_form_error(admin_client):
         "/admin/photos/photo/add/", {"image_url": "ftp://x.example/a.jpg", "city": ""}
     )
     assert response.status_code == 200
-    assert "is not a valid http(s) URL" in response.content.decode()
+    assert "Only http:// and https:// URLs can be fetched." in response.content.decode()
     assert not Photo.objects.exists()
 
 
@@ -144,3 +145,42 @@ def test_admin_imports_a_zip_and_a_single_image(
         IMPORT_URL, {"upload": SimpleUploadedFile("x.zip", b"nope"), "city": ""}
     )
     assert bad.status_code == 200 and "Not a readable zip archive" in bad.content.decode()
+
+
+def test_a_photo_added_in_the_admin_goes_through_the_pipeline(
+    admin_client, label_prior, image_server, django_capture_on_commit_callbacks
+):
+    from photos.tests.test_pipeline import jpeg, textured
+
+    upload = SimpleUploadedFile("mine.jpg", jpeg(textured(91)), "image/jpeg")
+    url = image_server.image("/remote.jpg", jpeg(textured(92)))
+    with django_capture_on_commit_callbacks(execute=True):
+        for data in ({"image": upload, "city": ""}, {"image_url": url, "city": ""}):
+            data["city"] = City.objects.get(slug="paris").pk
+            response = admin_client.post("/admin/photos/photo/add/", data)
+            assert response.status_code == 302, response.content[:500]
+    uploaded, fetched = Photo.objects.order_by("pk")
+    for photo in (uploaded, fetched):
+        assert photo.status == Photo.Status.PUBLISHED and photo.pipeline_step == ""
+        assert list(photo.analysis) == [
+            "fetch",
+            "validate",
+            "quality",
+            "dedupe",
+            "score",
+            "publish",
+        ]
+        assert photo.content_sha256 and photo.perceptual_hash and not photo.incoming
+    assert "mine" not in uploaded.image.name
+
+
+def test_the_reject_action_counts_what_it_rejected(admin_client, published_photos):
+    photos = published_photos(3)
+    services.photo_reject(photo_id=photos[0].pk, reason="earlier")
+    response = admin_client.post(
+        "/admin/photos/photo/",
+        {"action": "reject_photos", "_selected_action": [p.pk for p in photos]},
+        follow=True,
+    )
+    assert "Rejected 2 photos." in response.content.decode()
+    assert set(Photo.objects.values_list("status", flat=True)) == {Photo.Status.REJECTED}

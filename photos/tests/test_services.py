@@ -1,9 +1,10 @@
 import pytest
 
 from cityvibes.errors import ApplicationError
-from photos import services
+from photos import imports, services
 from photos.catalog import read_city_catalog
 from photos.models import City, Photo
+from photos.pipeline import StopPipeline
 from tests.factories import pending_photo
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +37,10 @@ def test_import_with_any_bad_line_imports_nothing_and_names_each_line(label_prio
         ]
     )
     with pytest.raises(ApplicationError) as caught:
-        services.photos_import_lines(text=text)
+        imports.photos_import_lines(text=text)
     lines = caught.value.details["lines"]
     assert set(lines) == {"2", "3", "4", "5", "6"}
-    assert "valid http(s) URL" in lines["2"]
+    assert "Only http:// and https://" in lines["2"]
     assert "Unknown city 'Atlantis'" in lines["3"]
     assert "imported before" in lines["4"]
     assert "Same URL as line 1" in lines["5"]
@@ -49,14 +50,18 @@ def test_import_with_any_bad_line_imports_nothing_and_names_each_line(label_prio
 
 def test_import_needs_lines(db):
     with pytest.raises(ApplicationError, match="No `url,city` lines"):
-        services.photos_import_lines(text="url,city\n\n")
+        imports.photos_import_lines(text="url,city\n\n")
 
 
 def test_photo_needs_an_image_or_a_valid_url(db):
     with pytest.raises(ApplicationError, match="image file or an image URL"):
         services.photo_create()
-    with pytest.raises(ApplicationError, match="not a valid"):
+    with pytest.raises(ApplicationError, match="Only http"):
         services.photo_create(image_url="javascript:alert(1)")
+    with pytest.raises(ApplicationError, match="backslash"):
+        services.photo_create(image_url="http://127.0.0.1:8000\\@images.example.com/x.jpg")
+    with pytest.raises(ApplicationError, match="user name"):
+        services.photo_create(image_url="http://me@images.example.com/x.jpg")
     assert not Photo.objects.exists()
 
 
@@ -72,32 +77,53 @@ def test_photo_needs_an_image_or_a_valid_url(db):
 def test_bad_probability_arrays_are_refused(label_prior, probabilities, message):
     photo = pending_photo()
     with pytest.raises(ValueError, match=message):
-        services.photo_record_scores(
-            photo_id=photo.pk, probabilities=probabilities, model_version=label_prior
-        )
+        services.photos_record_scores(scores={photo.pk: probabilities}, model_version=label_prior)
     photo.refresh_from_db()
     assert photo.probabilities is None and photo.status == Photo.Status.PENDING
 
 
-def test_publishing_appends_to_the_queue_and_rescoring_keeps_the_position(label_prior):
+def test_scores_never_publish_and_publishing_appends_to_the_queue(label_prior, published_photos):
     uniform = [1 / 266] * 266
     first, second = pending_photo(), pending_photo()
-    services.photo_record_scores(
-        photo_id=second.pk, probabilities=uniform, model_version=label_prior
-    )
-    services.photo_record_scores(
-        photo_id=first.pk, probabilities=uniform, model_version=label_prior
+    services.photos_record_scores(
+        scores={first.pk: uniform, second.pk: uniform}, model_version=label_prior
     )
     first.refresh_from_db()
+    assert first.status == Photo.Status.PENDING and first.queue_position is None
+    with pytest.raises(ValueError, match="not validated"):  # no re-encoded image stored
+        services.photo_publish(photo_id=first.pk)
+    (published,) = published_photos(1)
+    for photo in (second, first):
+        services.photo_store_validated(
+            photo_id=photo.pk, image=b"x", extension=".jpg", normalized=b"x", thumbnail=b"x",
+            content_sha256="",
+        )  # fmt: skip
+        services.photo_publish(photo_id=photo.pk)
+    first.refresh_from_db()
     second.refresh_from_db()
-    assert (second.queue_position, first.queue_position) == (0, 1)
+    assert (published.queue_position, second.queue_position, first.queue_position) == (0, 1, 2)
+    assert services.photo_publish(photo_id=second.pk) == 1  # idempotent
 
     rescored = [0.0] * 265 + [1.0]
-    services.photo_record_scores(
-        photo_id=second.pk, probabilities=rescored, model_version=label_prior
-    )
+    services.photos_record_scores(scores={second.pk: rescored}, model_version=label_prior)
     second.refresh_from_db()
-    assert second.queue_position == 0 and second.probabilities[-1] == 1.0
+    assert second.queue_position == 1 and second.probabilities[-1] == 1.0
+
+
+def test_a_photo_that_left_its_pipeline_is_never_published(label_prior):
+    photo = pending_photo()
+    services.photo_store_validated(
+        photo_id=photo.pk, image=b"x", extension=".jpg", normalized=b"x", thumbnail=b"x",
+        content_sha256="",
+    )  # fmt: skip
+    services.photos_record_scores(scores={photo.pk: [1 / 266] * 266}, model_version=label_prior)
+    assert services.photo_reject(photo_id=photo.pk, reason="off-topic") is True
+    assert services.photo_reject(photo_id=photo.pk, reason="again") is False
+    with pytest.raises(StopPipeline, match="off-topic"):
+        services.photo_publish(photo_id=photo.pk)
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.REJECTED and photo.queue_position is None
+    assert photo.pipeline_step == ""
 
 
 def test_rejected_photo_leaves_the_deck(published_photos):
@@ -110,16 +136,16 @@ def test_rejected_photo_leaves_the_deck(published_photos):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("https://a.example/a\x00b.jpg,paris", "NUL character"),
+        ("https://a.example/a\x00b.jpg,paris", "control character (0x0)"),
         ("https://a.example/" + "a" * 2000 + ".jpg,paris", "longer than 2000"),
     ],
 )
 def test_import_refuses_urls_the_database_cannot_hold(db, line, message):
     with pytest.raises(ApplicationError) as caught:
-        services.photos_import_lines(text=line)
+        imports.photos_import_lines(text=line)
     assert message in caught.value.details["lines"]["1"]
 
 
 def test_import_of_broken_csv_is_a_clear_error(db):
     with pytest.raises(ApplicationError, match="not valid CSV"):
-        services.photos_import_lines(text='https://a.example/1.jpg,"' + "x" * 200_000)
+        imports.photos_import_lines(text='https://a.example/1.jpg,"' + "x" * 200_000)

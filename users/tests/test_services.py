@@ -2,6 +2,7 @@ import contextlib
 import random
 
 import pytest
+from django.contrib.auth import authenticate, get_user_model
 
 from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
 from photos import services as photo_services
@@ -10,6 +11,7 @@ from users import selectors, services
 from users.models import Profile, Swipe
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 
 def scores_of(user):
@@ -177,6 +179,21 @@ def test_registration_errors(db):
             current_user=registered, username="other", password="a-long-password-1"
         )
     assert not Profile.objects.filter(user__username__in=["newbie", "other"]).exists()
+
+
+def test_a_guest_registered_twice_keeps_the_first_account(db):
+    # given a guest object read before either registration (as two requests at once read it)
+    guest, _ = services.guest_create()
+    assert guest.profile.is_guest
+    services.user_register(current_user=guest, username="ada", password="a-long-password-1")
+
+    # when the same stale guest registers again, under another name
+    with pytest.raises(ConflictError, match="already registered"):
+        services.user_register(current_user=guest, username="grace", password="a-long-password-2")
+
+    # then the first account is intact: its name and password still log in
+    assert authenticate(username="ada", password="a-long-password-1").pk == guest.pk
+    assert not User.objects.filter(username="grace").exists()
 
 
 def test_equal_scores_rank_by_name_despite_float_noise(published_photos):

@@ -8,6 +8,7 @@ from rich.progress import Progress
 
 from ml import demo, services
 from ml.models import ModelVersion
+from photos import services as photo_services
 from photos.models import Photo
 
 DEMO_MODEL_NAME = "demo-mobilenetv3small"
@@ -15,8 +16,9 @@ DEMO_MODEL_NAME = "demo-mobilenetv3small"
 
 class Command(BaseCommand):
     help = (
-        "Create SYNTHETIC demo photos (drawn by ml.synthetic) for well-known cities and score "
-        "them with the active model version (the label prior until a CNN is trained; --train "
+        "Create SYNTHETIC demo photos (drawn by ml.synthetic) for well-known cities, each through "
+        "the generated photos' pipeline (validate, dedupe, score, publish), scored by the active "
+        "model version (the label prior until a CNN is trained; --train "
         "trains and activates a small demo CNN). Does "
         "nothing if demo photos exist, unless --force. With DEBUG on, also creates the admin "
         "user 'admin' (password 'admin') when no superuser exists."
@@ -39,6 +41,13 @@ class Command(BaseCommand):
         existing = Photo.objects.filter(source=demo.DEMO_SOURCE).count()
         if existing and not force:
             self.stdout.write(f"{existing} demo photos exist already; use --force to add more.")
+            stalled = Photo.objects.filter(
+                source=demo.DEMO_SOURCE, status__in=[Photo.Status.PENDING, Photo.Status.FAILED]
+            ).exclude(pipeline_step="")
+            if resumed := photo_services.pipeline_resume(
+                photo_ids=list(stalled.values_list("pk", flat=True))
+            ):
+                self.stdout.write(f"{resumed} of them were not through the pipeline: queued.")
         else:
             total = cities * per_city
             try:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from cityvibes.errors import ApplicationError
-from photos import selectors, services
+from photos import imports, selectors
 
 
 class Command(BaseCommand):
@@ -26,13 +26,13 @@ class Command(BaseCommand):
     def handle(self, *args, path, no_wait, timeout, **options):
         try:
             if path.is_dir():
-                batch = services.photos_import_folder(root=path)
+                batch = imports.photos_import_folder(root=path)
             elif path.suffix.lower() == ".zip":
                 with path.open("rb") as archive:
-                    batch = services.photos_import_zip(archive=archive)
+                    batch = imports.photos_import_zip(archive=archive)
             elif path.is_file():
                 text = path.read_text(encoding="utf-8-sig")
-                batch = services.photos_import_lines(text=text, source="command import")
+                batch = imports.photos_import_lines(text=text, source="command import")
             else:
                 raise CommandError(f"{path} does not exist.")
         except ApplicationError as error:
@@ -46,11 +46,16 @@ class Command(BaseCommand):
         with Progress() as progress:
             bar = progress.add_task(f"Import {batch.pk}", total=batch.total)
             while True:
+                batch.refresh_from_db()
                 counts = selectors.batch_counts(batch=batch)
-                progress.update(bar, completed=batch.total - counts["queued"])
-                if counts["queued"] == 0 or time.monotonic() > deadline:
+                progress.update(bar, total=batch.total, completed=batch.total - counts["queued"])
+                if selectors.batch_finished(batch=batch) or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
+        for entry in batch.skipped[:50]:
+            self.stdout.write(f"  skipped {entry['entry']}: {entry['reason']}")
+        if batch.status == batch.Status.FAILED:
+            raise CommandError(f"Batch {batch.pk} failed: {batch.error}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Batch {batch.pk}: {counts['done']} in the deck, {counts['rejected']} rejected, "
