@@ -30,16 +30,17 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=cityvibes.settings.production \
     MEDIA_ROOT=/data/media \
+    PRIVATE_FILES_ROOT=/data/private \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     TF_CPP_MIN_LOG_LEVEL=1
 
 # An unprivileged user with a home: Keras keeps ~/.keras there and gunicorn its control socket
-# (~/.gunicorn). MEDIA_ROOT is created and owned by it, so a fresh named volume mounted there
-# is writable too (Docker copies the ownership into an empty volume).
+# (~/.gunicorn). MEDIA_ROOT and PRIVATE_FILES_ROOT are created and owned by it, so fresh named
+# volumes mounted there are writable too (Docker copies the ownership into an empty volume).
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app app \
- && mkdir -p /data/media /tmp/prometheus \
- && chown app:app /data/media /tmp/prometheus
+ && mkdir -p /data/media /data/private /tmp/prometheus \
+ && chown app:app /data/media /data/private /tmp/prometheus
 
 COPY --from=build /opt/venv /opt/venv
 

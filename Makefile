@@ -57,4 +57,4 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) media/ db.sqlite3 .pytest_cache test-artifacts
+	rm -rf $(VENV) media/ private/ db.sqlite3 .pytest_cache test-artifacts

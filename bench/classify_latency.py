@@ -75,7 +75,7 @@ def main() -> None:
         )
         from django.conf import settings
 
-        path = Path(str(settings.MEDIA_ROOT)) / "bench.keras"
+        path = Path(str(settings.PRIVATE_FILES_ROOT)) / "bench.keras"
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
         version = ModelVersion(

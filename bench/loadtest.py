@@ -68,6 +68,7 @@ def _server_env(args, workdir: Path, database_url: str) -> dict:
         "CELERY_VISIBILITY_TIMEOUT": "20",
         "CELERY_UNACKED_RESTORE_INTERVAL": "5",
         "MEDIA_ROOT": str(workdir / "media"),
+        "PRIVATE_FILES_ROOT": str(workdir / "private"),
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
         "LOG_FORMAT": "json",
         "METRICS_TOKEN": secrets.token_urlsafe(32),

@@ -55,6 +55,7 @@ def main() -> None:
         "DATABASE_URL": _recreate_database(args.database_url),
         "CELERY_BROKER_URL": args.broker_url,
         "MEDIA_ROOT": str(media),
+        "PRIVATE_FILES_ROOT": str(media.with_name(media.name + "-private")),
         "PHOTO_FETCH_ALLOWED_HOSTS": "localhost",
         "LOG_LEVEL": "WARNING",
     }

@@ -16,6 +16,7 @@ def django_sandbox() -> Path:
         "BENCH_DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}"
     )
     os.environ["MEDIA_ROOT"] = str(folder / "media")
+    os.environ["PRIVATE_FILES_ROOT"] = str(folder / "private")
     os.environ["CELERY_BROKER_URL"] = ""
     os.environ["DJANGO_SETTINGS_MODULE"] = "cityvibes.settings.local"
     os.environ.setdefault("LOG_LEVEL", "WARNING")

@@ -66,7 +66,7 @@ def main() -> None:
         model = cnn.make_model(
             backbone=backbone, num_classes=len(classes), image_size=args.image_size
         )
-        path = Path(str(settings.MEDIA_ROOT)) / f"{backbone}.keras"
+        path = Path(str(settings.PRIVATE_FILES_ROOT)) / f"{backbone}.keras"
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
         ModelVersion.objects.update(is_active=False)

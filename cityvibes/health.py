@@ -1,9 +1,9 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
+import logging
 import time
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -14,6 +14,12 @@ from rest_framework.views import APIView
 from ml import selectors as ml_selectors
 
 from .metrics import celery_queue_lengths
+
+logger = logging.getLogger(__name__)
+
+
+class NotReady(Exception):
+    """A check failed for a reason this module words itself (safe to show anyone)."""
 
 
 class LiveSerializer(serializers.Serializer):
@@ -64,12 +70,12 @@ def _check_model() -> str:
     version = ml_selectors.model_version_active()
     if version is None:
         if settings.HEALTH_REQUIRE_MODEL:
-            raise LookupError("no active model version")
+            raise NotReady("no active model version")
         return "no active model version (not required)"
     if version.kind == version.Kind.LABEL_PRIOR:
         return f"{version.name} (label prior, nothing to load)"
-    if not version.artifact or not default_storage.exists(version.artifact.name):
-        raise LookupError(f"{version.name}: its artifact is missing from storage")
+    if not version.artifact or not version.artifact.storage.exists(version.artifact.name):
+        raise NotReady(f"{version.name}: its artifact is missing from storage")
     return f"{version.name}: artifact {version.artifact.name} present"
 
 
@@ -96,8 +102,11 @@ class ReadyApi(APIView):
             started = time.perf_counter()
             try:
                 detail, ok = check(), True
-            except Exception as error:  # any failure means not ready; say which and why
-                detail, ok = f"{type(error).__name__}: {error}", False
+            except NotReady as reason:
+                detail, ok = str(reason), False
+            except Exception as error:  # not ready; the probe is public: the why goes to the log
+                logger.warning("readiness check %s failed: %r", name, error)
+                detail, ok = f"{type(error).__name__} (details in the server log)", False
             ms = round((time.perf_counter() - started) * 1000, 1)
             results[name] = {"ok": ok, "detail": detail, "ms": ms}
         failed = [

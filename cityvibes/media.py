@@ -1,4 +1,5 @@
-"""Serving MEDIA_ROOT from Django (the embedded default and the browser tests).
+"""Files Django serves itself: MEDIA_ROOT (the embedded default and the browser tests) and the
+favicon's old address.
 
 Only the public folders (settings.PUBLIC_MEDIA_PREFIXES) and only image files in them are served,
 and every answer tells the browser to treat it as nothing but an image: ``nosniff`` and a

@@ -14,6 +14,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import checks
 from django.core.cache import cache
 from rest_framework import throttling
 
@@ -85,3 +86,23 @@ def attempt(request, scope: str, *, account: str | None = None) -> int | None:
 def refusal(action: str, wait: int) -> str:
     """The message a refused form shows, e.g. refusal("log-in attempts", 42)."""
     return f"Too many {action}. Try again in {wait} second{'s' if wait != 1 else ''}."
+
+
+# Cache backends whose counters every web process shares, and whose increments keep the expiry.
+SHARED_CACHES = ("RedisCache", "PyMemcacheCache", "PyLibMCCache")
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_shared_cache(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """In production the limits must count in one cache for every web process: with the
+    per-process default, five gunicorn workers allow five times every limit."""
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    if backend in SHARED_CACHES:
+        return []
+    return [
+        checks.Warning(
+            f"The default cache is {backend}: rate limits (log-in, sign-up, swipes...) count per "
+            "process, so several web processes multiply them. Set CACHE_URL=redis://...",
+            id="cityvibes.W001",
+        )
+    ]

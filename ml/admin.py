@@ -24,10 +24,16 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "is_active"]
     search_fields = ["name"]
     readonly_fields = [
-        "name", "kind", "status", "is_active", "backbone", "image_size", "classes", "artifact",
-        "preprocessing", "training_params", "metrics", "created_at",
+        "name", "kind", "status", "is_active", "backbone", "image_size", "classes",
+        "artifact_file", "preprocessing", "training_params", "metrics", "created_at",
     ]  # fmt: skip
+    exclude = ["artifact"]  # shown as artifact_file: a private file has no URL to link
     actions = ["activate"]
+
+    @admin.display(description="artifact")
+    def artifact_file(self, version):
+        # A private file: its name, not a link (nothing private is served).
+        return version.artifact.name or "-"
 
     @admin.display(description="classes")
     def class_count(self, version):

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from cityvibes.storage import private_storage
+
 
 class ModelVersion(models.Model):
     class Kind(models.TextChoices):
@@ -24,7 +26,10 @@ class ModelVersion(models.Model):
         max_length=16, choices=Status.choices, default=Status.READY, db_index=True
     )
     artifact = models.FileField(
-        upload_to="models/", blank=True, help_text="The trained Keras model (.keras file)."
+        upload_to="models/",
+        storage=private_storage,
+        blank=True,
+        help_text="The trained Keras model (.keras file), in the private storage.",
     )
     backbone = models.CharField(max_length=32, blank=True, help_text="e.g. resnet50.")
     image_size = models.PositiveIntegerField(

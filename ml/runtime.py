@@ -4,18 +4,19 @@ import functools
 import shutil
 import tempfile
 
-from django.core.files.storage import default_storage
+from cityvibes.storage import private_storage
 
 
 @functools.lru_cache(maxsize=4)
 def _load(version_id: int, artifact_name: str):
     from . import cnn  # TensorFlow is imported only by processes that score
 
+    storage = private_storage()
     try:
-        return cnn.load_model(default_storage.path(artifact_name))
+        return cnn.load_model(storage.path(artifact_name))
     except NotImplementedError:  # remote storage (S3): Keras needs a local .keras file
         with (
-            default_storage.open(artifact_name) as remote,
+            storage.open(artifact_name) as remote,
             tempfile.NamedTemporaryFile(suffix=".keras") as local,
         ):
             shutil.copyfileobj(remote, local)

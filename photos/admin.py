@@ -133,10 +133,13 @@ class PhotoAdmin(admin.ModelAdmin):
         self.message_user(request, f"Queued {resumed} photos again.", messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
-        # Once scored, the array belongs to this image and label: changing them would lie.
-        if obj is not None and obj.status != Photo.Status.PENDING:
+        if obj is None:
+            return self.readonly_fields
+        # A photo's image comes only from its pipeline (an edited file would skip validation:
+        # add a new photo instead). Once scored, the label belongs to the array too.
+        if obj.status != Photo.Status.PENDING:
             return [*self.readonly_fields, "image", "image_url", "city"]
-        return self.readonly_fields
+        return [*self.readonly_fields, "image", "image_url"]
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -88,7 +88,7 @@ class PhotoAdminForm(forms.ModelForm):
 
     class Meta:
         model = Photo
-        fields = ["image", "image_url", "city", "is_synthetic"]
+        fields = ["image", "city", "is_synthetic"]  # + the declared image_url
 
     def clean_image_url(self):
         url = self.cleaned_data.get("image_url", "")

@@ -1,12 +1,16 @@
 """Encoding the images the site stores and serves: every stored image is one this site decoded
-and wrote itself, so a file's bytes, format and extension always agree and nothing a client sent
-(markup, scripts, metadata such as GPS positions) survives."""
+and wrote itself from the pixels alone, so a file's bytes, format and extension always agree and
+nothing else a client sent (markup and scripts in comments, EXIF such as GPS positions, ICC
+profiles, text chunks) survives."""
 
 import io
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
+# File names an archive entry or a folder file may have to be imported as a photo; the validate
+# step decides from the bytes what really is an image.
+IMAGE_FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 # Decoded format -> (format to write, extension). Formats with one natural lossless home keep
 # their own; GIF (one frame of it) and BMP become PNG.
 STORED_FORMATS = {
@@ -27,10 +31,30 @@ _JPEG_LUMA_Q50 = np.array([
 
 
 def upright(image: Image.Image) -> Image.Image:
-    """The decoded image turned by its EXIF orientation, in RGB (or RGBA when it has alpha)."""
+    """The decoded pixels turned by their EXIF orientation, in sRGB RGB (or RGBA when there is
+    alpha), carrying nothing else of the file: Pillow writes what ``info`` holds (comments, ICC
+    profiles, ...) into the files it saves, so ``info`` is emptied."""
     turned = ImageOps.exif_transpose(image)
     has_alpha = turned.mode in ("RGBA", "LA", "PA") or "transparency" in turned.info
-    return turned.convert("RGBA" if has_alpha else "RGB")
+    mode = "RGBA" if has_alpha else "RGB"
+    converted = _to_srgb(turned, mode) or turned.convert(mode)
+    converted.info = {}
+    return converted
+
+
+def _to_srgb(image: Image.Image, mode: str) -> Image.Image | None:
+    """The image converted from its embedded ICC profile to sRGB (a wide-gamut phone photo keeps
+    its colours once the profile is dropped); None without a usable profile."""
+    profile = image.info.get("icc_profile")
+    if not profile:
+        return None
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        return ImageCms.profileToProfile(
+            image.convert(mode), source, ImageCms.createProfile("sRGB"), outputMode=mode
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a broken or hostile profile: the pixels as they are
 
 
 def encode(image: Image.Image, decoded_format: str) -> tuple[bytes, str]:

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from cityvibes.storage import private_storage
+
 
 class City(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
@@ -38,9 +40,10 @@ class ImportBatch(models.Model):
     error = models.TextField(blank=True, help_text="Why the batch failed, when it did.")
     archive = models.FileField(
         upload_to="imports/",
+        storage=private_storage,
         blank=True,
-        help_text="An uploaded zip waiting to be unpacked by a worker (never served; deleted "
-        "once unpacked).",
+        help_text="An uploaded zip waiting to be unpacked by a worker (private storage; "
+        "deleted once unpacked).",
     )
     skipped = models.JSONField(
         default=list,
@@ -79,9 +82,10 @@ class Photo(models.Model):
 
     incoming = models.FileField(
         upload_to="incoming/",
+        storage=private_storage,
         blank=True,
-        help_text="The bytes as uploaded or downloaded, kept only until the validate step has "
-        "decoded them. Never served.",
+        help_text="The bytes as uploaded or downloaded, kept (in the private storage, never "
+        "served) only until the validate step has decoded them.",
     )
     image = models.ImageField(
         upload_to="photos/%Y/%m/",

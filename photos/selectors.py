@@ -21,6 +21,15 @@ def city_get(*, slug: str) -> City | None:
     return City.objects.filter(slug=slug).first()
 
 
+def cities_by_key() -> dict[str, City]:
+    """Cities by lower-case slug and by lower-case name (how imports name a city)."""
+    found: dict[str, City] = {}
+    for city in City.objects.all():
+        found[city.slug.lower()] = city
+        found[city.name.lower()] = city
+    return found
+
+
 def city_names_by_slug() -> dict[str, str]:
     return dict(City.objects.values_list("slug", "name"))
 

@@ -283,3 +283,59 @@ def test_session_authenticated_writes_need_the_csrf_token(published_photos):
         response = browser.post(path, body, content_type="application/json")
         assert "CSRF" in _error(response, 403)["message"], path
     assert Swipe.objects.count() == 0
+
+
+def test_the_admins_large_upload_limit_is_only_for_signed_in_staff(settings, admin_user):
+    """Django's CSRF check reads a form body before the admin redirects to its log-in page: the
+    admin import's gigabyte limit must not apply to anyone else (the attack run streamed 300 MB
+    to the server's disk without logging in)."""
+    path = "/admin/photos/photo/import/"
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "CONTENT_TYPE": "multipart/form-data; boundary=x",
+        "CONTENT_LENGTH": str(300_000_000),
+        "wsgi.input": _UnreadableBody(),
+    }
+    meta = _error(Client().request(**environ), 413)
+    assert f"{settings.REQUEST_BODY_MAX_BYTES:,}" in meta["message"]
+    staff = Client()
+    staff.force_login(admin_user)
+    # within the staff limit the body is read (and here found broken): not refused by size
+    response = staff.request(**{**environ, "wsgi.input": io.BytesIO(b"")})
+    assert response.status_code != 413
+
+
+@pytest.mark.parametrize("charset", ["rot13", "zlib", "base64", "hex", "no-such-charset", "utf-8"])
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [("GET", "/api/v1/cities/", "search=a"), ("GET", "/", "x=1"), ("POST", "/login/", "")],
+)
+def test_a_content_type_charset_that_is_no_text_encoding_is_a_400(charset, method, path, query):
+    """Through the WSGI application gunicorn and runserver serve (Django itself would build the
+    request with the codec and fail with a 500 before any middleware)."""
+    from cityvibes.wsgi import application
+
+    body = b"username=a&password=b" if method == "POST" else b""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_TYPE": f"application/x-www-form-urlencoded; charset={charset}",
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    started = []
+    chunks = application(environ, lambda status, headers, *exc: started.append(status))
+    content = b"".join(chunks)
+    status = int(started[0].split()[0])
+    if charset in ("no-such-charset", "utf-8"):  # unknown names are ignored by Django itself
+        assert status < 500, content[:300]
+        return
+    assert status == 400, content[:300]
+    assert "is not a text encoding" in json.loads(content)["meta"]["message"]

@@ -33,8 +33,22 @@ def test_production_settings_pass_check_deploy():
         "WARNING",
         DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-0123456789",
         DJANGO_ALLOWED_HOSTS="cityvibes.example.com",
+        CACHE_URL="redis://cache.internal:6379/1",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_rate_limits_would_count_per_process():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-0123456789",
+        DJANGO_ALLOWED_HOSTS="cityvibes.example.com",
+        CACHE_URL="locmemcache://",
+    )
+    assert result.returncode != 0 and "cityvibes.W001" in result.stderr
 
 
 def test_production_settings_fail_loudly_without_a_secret_key():

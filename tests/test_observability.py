@@ -64,6 +64,9 @@ def test_not_ready_when_the_broker_is_unreachable(client, label_prior, settings,
     assert response.status_code == 503
     assert not response.json()["checks"]["broker"]["ok"]
     assert response.json()["message"].startswith("broker: ")
+    # the probe is public: the why (host names, ports) goes to the log, not to the caller
+    assert "127.0.0.1" not in response.content.decode()
+    assert "details in the server log" in response.json()["checks"]["broker"]["detail"]
 
 
 def test_every_response_carries_a_request_id_and_a_sane_upstream_one_is_kept(client):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from ml.services import model_version_label_prior_ensure
-from photos import services
+from photos import imports
 from photos.models import Photo
 from photos.selectors import batch_counts
 from photos.tests.test_pipeline import jpeg, textured
@@ -37,6 +37,7 @@ def _worker_env() -> dict:
         ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_FILES_ROOT": str(settings.PRIVATE_FILES_ROOT),
         "PHOTO_FETCH_ALLOWED_HOSTS": "localhost",
         "CELERY_VISIBILITY_TIMEOUT": "3",
         "CELERY_UNACKED_RESTORE_INTERVAL": "0.5",
@@ -85,7 +86,7 @@ def test_killing_a_worker_mid_batch_loses_nothing(broker_only, image_server):
     first = _start_worker("first")
     second = None
     try:
-        batch = services.photos_import_lines(text="\n".join(f"{u},oslo" for u in urls))
+        batch = imports.photos_import_lines(text="\n".join(f"{u},oslo" for u in urls))
         assert _wait(lambda: batch_counts(batch=batch)["done"] >= 3, timeout=90)
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)

@@ -47,13 +47,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response that has none yet (media sets its own).
     "csp.middleware.CSPMiddleware",
-    # Before anything reads the body: too-large uploads are refused from Content-Length alone.
-    "cityvibes.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body (the CSRF check reads forms in process_view, after this):
+    # too-large uploads are refused from Content-Length alone, knowing who sends them.
+    "cityvibes.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication, so each request's log lines carry the user id as well.
@@ -128,14 +129,18 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Let Django serve MEDIA_ROOT itself (the embedded default; not for busy production sites).
 SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=False)
-# Only these folders of MEDIA_ROOT are public (re-encoded photos, their normalised copies and
-# thumbnails); uploads waiting for validation, import archives and model artifacts are not.
+# Only these folders of MEDIA_ROOT are served (re-encoded photos, their normalised copies and
+# thumbnails); anything else a mistake might leave there is not.
 PUBLIC_MEDIA_PREFIXES = ("photos/",)
 LOGIN_URL = "home"
 LOGIN_REDIRECT_URL = "swipe"
 LOGOUT_REDIRECT_URL = "home"
+# Private files (cityvibes/storage.py): uploads waiting for validation, import archives, model
+# artifacts. Never under MEDIA_ROOT, never served; shared by web and workers like the media.
+PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=BASE_DIR / "private")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "cityvibes.storage.PrivateFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # S3-compatible object storage for photos and model artifacts (AWS S3, MinIO, Ceph, R2...), so
@@ -153,6 +158,19 @@ if MEDIA_S3_BUCKET:
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": env.bool("MEDIA_S3_SIGNED_URLS", default=True),
+        },
+    }
+    # Private files under their own prefix, always behind signed requests, never through the
+    # media's public domain; a separate bucket if MEDIA_S3_PRIVATE_BUCKET names one.
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **STORAGES["default"]["OPTIONS"],
+            "bucket_name": env.str("MEDIA_S3_PRIVATE_BUCKET", default=MEDIA_S3_BUCKET),
+            "location": "private",
+            "custom_domain": None,
+            "default_acl": "private",
+            "querystring_auth": True,
         },
     }
 
@@ -390,7 +408,10 @@ PHOTO_QUALITY_GATE = {
     "min_sharpness": env.float("PHOTO_QUALITY_MIN_SHARPNESS", default=20.0),  # var of Laplacian
 }
 
-# Request body limits by path prefix (the longest matching prefix wins).
+# Request body limits by path prefix (the longest matching prefix wins). Under the staff prefixes
+# they hold only for a signed-in staff member (everyone else: REQUEST_BODY_MAX_BYTES); the API's
+# import checks its token before reading the body, so its limit needs no such rule.
+STAFF_BODY_PREFIXES = ("/admin/",)
 REQUEST_BODY_LIMITS = {
     "/api/v1/classify": ML_CLASSIFY_MAX_BYTES + MULTIPART_OVERHEAD,
     "/api/v1/photos/import": PHOTO_IMPORT_LIMITS["max_zip_bytes"] + MULTIPART_OVERHEAD,

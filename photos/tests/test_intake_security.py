@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image
 
-from photos import imports, services
+from photos import archives, imports, services
 from photos.models import ImportBatch, Photo
 from photos.tests.test_pipeline import jpeg, png, textured
 from tests.factories import UserFactory
@@ -38,7 +38,8 @@ def _assert_only_reencoded_images_stored():
             expected = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[path.suffix[1:]]
             assert image.format == expected, relative
             assert not image.getexif(), relative  # no metadata kept (GPS, camera, ...)
-        assert b"<script" not in path.read_bytes() and b"<svg" not in path.read_bytes()
+        content = path.read_bytes()
+        assert b"<script" not in content and b"<svg" not in content and b"GPS" not in content
 
 
 def _import(capture, image_server, routes: dict[str, tuple[bytes, str]]) -> dict[str, Photo]:
@@ -59,11 +60,26 @@ def _with_gps(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _with_comment(image: Image.Image, format: str, comment: bytes) -> bytes:
+    buffer = io.BytesIO()
+    if format == "PNG":
+        from PIL import ImageCms, PngImagePlugin
+
+        text = PngImagePlugin.PngInfo()
+        text.add_text("comment", comment.decode(), zip=True)  # a zTXt chunk
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        image.save(buffer, format="PNG", pnginfo=text, icc_profile=srgb + comment)
+    else:
+        image.save(buffer, format=format, comment=comment)
+    return buffer.getvalue()
+
+
 def test_only_decoded_and_reencoded_images_are_stored_with_their_own_extension(
     label_prior, image_server, django_capture_on_commit_callbacks
 ):
     gif = io.BytesIO()
     textured(3).convert("P").save(gif, format="GIF")
+    script = b"<script>alert(document.cookie)</script> GPS 48.85,2.29 "
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
     photos = _import(
         django_capture_on_commit_callbacks,
@@ -75,6 +91,10 @@ def test_only_decoded_and_reencoded_images_are_stored_with_their_own_extension(
             "located.jpg": (_with_gps(textured(2)), "image/jpeg"),
             "animated.gif": (gif.getvalue(), "image/gif"),
             "lying.html": (jpeg(textured(4)), "text/html"),  # a JPEG that says it is a page
+            "commented.jpg": (_with_comment(textured(5), "JPEG", script), "image/jpeg"),
+            "commented.png": (_with_comment(textured(6), "PNG", script), "image/png"),
+            # a comment too long for a JPEG: copied over, it would crash the encoder
+            "long-comment.gif": (_with_comment(textured(7), "GIF", script * 1200), "image/gif"),
         },
     )
     for name in ("page.jpg", "vector.png"):
@@ -85,9 +105,13 @@ def test_only_decoded_and_reencoded_images_are_stored_with_their_own_extension(
     assert stored["polyglot.png"].endswith(".png") and stored["located.jpg"].endswith(".jpg")
     assert photos["animated.gif"].image.name.endswith(".png")  # one frame, as PNG
     assert photos["lying.html"].image.name.endswith(".jpg")  # from the bytes, not the header
+    for name in ("commented.jpg", "commented.png", "long-comment.gif", "polyglot.png"):
+        assert photos[name].status == Photo.Status.PUBLISHED, photos[name].status_reason
     for photo in photos.values():
         assert photo.status in (Photo.Status.PUBLISHED, Photo.Status.REJECTED)
     _assert_only_reencoded_images_stored()
+    with Image.open(photos["commented.png"].image.path) as stored:
+        assert "icc_profile" not in stored.info and "comment" not in stored.info
 
 
 def test_an_upload_keeps_nothing_of_its_own_name_and_failures_leave_no_file(
@@ -263,7 +287,8 @@ def test_the_request_only_checks_a_zip_and_a_worker_unpacks_it_counting_real_byt
     assert {entry["entry"] for entry in body["skipped"]} == {"readme.txt", ".DS_Store"}
     assert not Photo.objects.exists()  # the request unpacked nothing
     batch = ImportBatch.objects.get()
-    assert batch.archive and not batch.archive.url.startswith("/media/photos/")
+    private = Path(settings.PRIVATE_FILES_ROOT)
+    assert batch.archive and Path(batch.archive.path).is_relative_to(private)  # never in media
 
     # the worker counts what it really unpacks: with a lower limit now, the PNG is over it;
     # and a worker killed after the first photo (simulated) is redelivered: nothing twice
@@ -280,10 +305,10 @@ def test_the_request_only_checks_a_zip_and_a_worker_unpacks_it_counting_real_byt
         pytest.raises(RuntimeError, match="killed"),
         mock.patch.object(services, "photo_create", create_then_die),
     ):
-        imports.import_archive_unpack(batch_id=batch.pk)
+        archives.import_archive_unpack(batch_id=batch.pk)
     assert Photo.objects.count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        imports.import_archive_unpack(batch_id=batch.pk)
+        archives.import_archive_unpack(batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.QUEUED and batch.total == 2 and not batch.archive
     reasons = {entry["entry"]: entry["reason"] for entry in batch.skipped}
@@ -364,3 +389,132 @@ def test_of_two_good_copies_the_larger_is_kept_while_neither_is_in_the_deck(
     assert large.status == Photo.Status.PUBLISHED
     assert small.status == Photo.Status.DUPLICATE and small.duplicate_of == large
     assert small.queue_position is None
+
+
+# ---- the rest of what the review found --------------------------------------------------------
+
+
+def test_a_step_that_crashes_marks_the_photo_failed_even_in_process(
+    label_prior, image_server, django_capture_on_commit_callbacks, monkeypatch
+):
+    from photos import steps
+
+    def broken(photo):
+        raise RuntimeError("the gate fell over")
+
+    monkeypatch.setattr(steps, "quality", broken)
+    url = image_server.image("/a.jpg", jpeg(textured(31)))
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.photos_import_lines(text=f"{url},paris")
+    photo = Photo.objects.get()
+    assert photo.status == Photo.Status.FAILED and photo.pipeline_step == "quality"
+    assert "RuntimeError: the gate fell over" in photo.status_reason
+
+
+def test_an_admin_cannot_swap_a_photos_file_past_the_pipeline(
+    admin_client, label_prior, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import pending_photo
+
+    photo = pending_photo(city_slug="paris")
+    raw = SimpleUploadedFile("gps.jpg", _with_gps(textured(32)), "image/jpeg")
+    response = admin_client.post(
+        f"/admin/photos/photo/{photo.pk}/change/",
+        {"image": raw, "image_url": "https://elsewhere.example/x.jpg", "city": photo.city_id},
+    )
+    assert response.status_code == 302
+    photo.refresh_from_db()
+    assert not photo.image and photo.image_url.startswith("https://images.example.com/")
+    assert _media_files() == []
+
+
+def test_urls_sent_as_a_list_are_taken_whole(
+    api_client, label_prior, django_capture_on_commit_callbacks
+):
+    api_client.force_authenticate(UserFactory(is_staff=True))
+    urls = [
+        "https://img.example.com/w_400,h_300/a.jpg",
+        "https://img.example.com/b.jpg,rome",
+        "#https://img.example.com/c.jpg",
+    ]
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api_client.post(IMPORT, {"urls": urls[:2], "city": "paris"}, format="json")
+    assert response.status_code == 202, response.content
+    photos = dict(Photo.objects.values_list("image_url", "city__slug"))
+    assert photos == {urls[0]: "paris", urls[1]: "paris"}
+    refused = api_client.post(IMPORT, {"urls": [urls[2]], "city": "paris"}, format="json")
+    assert refused.status_code == 400  # not silently dropped as a comment line
+
+
+def test_a_jpeg_with_a_zip_appended_is_imported_as_the_jpeg(
+    api_client, label_prior, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = jpeg(textured(33)) + _zip_bytes({"paris/inner.jpg": jpeg(textured(34))})
+    api_client.force_authenticate(UserFactory(is_staff=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            IMPORT,
+            {"file": SimpleUploadedFile("x.jpg", body, "image/jpeg"), "city": "rome"},
+            format="multipart",
+        )
+    assert response.status_code == 202 and response.json()["source"] == "upload"
+    assert Photo.objects.get().city.slug == "rome"
+
+
+@pytest.mark.parametrize(
+    ("entries", "max_files", "words"),
+    [
+        ({f"paris/{n}.jpg": b"\0" * 1024 * 1024 for n in range(40)}, 5000, "times its size"),
+        ({f"notes/{n}.txt": b"" for n in range(30)} | {"paris/a.jpg": b"x"}, 15, "lists 31"),
+    ],
+    ids=["many-small-bombs", "too-many-entries"],
+)
+def test_archive_wide_limits(
+    api_client, label_prior, django_capture_on_commit_callbacks, settings, entries, max_files, words
+):
+    """40 entries of 1 MB of zeros, each under the per-entry ratio's free allowance, still make a
+    bomb as a whole; an archive listing more entries than allowed is refused from its end record,
+    before its directory is read."""
+    settings.PHOTO_IMPORT_LIMITS = {**settings.PHOTO_IMPORT_LIMITS, "max_files": max_files}
+    response = _post_zip(api_client, _zip_bytes(entries), django_capture_on_commit_callbacks)
+    assert response.status_code == 400 and words in response.json()["meta"]["message"]
+    assert not ImportBatch.objects.exists()
+
+
+def _overlapping_zip(copies: int) -> bytes:
+    """One deflated entry, listed ``copies`` times in the central directory under other names,
+    every record pointing at the same local header and data (what a zip quine does)."""
+    data = bytearray(_zip_bytes({"paris/0.jpg": b"\0" * 100_000}))
+    directory = data.index(b"PK\x01\x02")
+    end = data.index(b"PK\x05\x06")
+    record = bytes(data[directory:end])
+    records = [record] + [
+        record.replace(b"paris/0.jpg", f"paris/{n}.jpg".encode()[:11].ljust(11, b"_"))
+        for n in range(1, copies)
+    ]
+    body = bytes(data[:directory]) + b"".join(records)
+    eocd = bytearray(data[end:])
+    struct.pack_into("<HHII", eocd, 8, copies, copies, sum(map(len, records)), directory)
+    return body + bytes(eocd)
+
+
+def test_overlapping_entries_are_refused(
+    api_client, label_prior, django_capture_on_commit_callbacks
+):
+    archive = _overlapping_zip(5)
+    assert len(zipfile.ZipFile(io.BytesIO(archive)).infolist()) == 5
+    response = _post_zip(api_client, archive, django_capture_on_commit_callbacks)
+    assert response.status_code == 400 and "overlap" in response.json()["meta"]["message"]
+
+
+def test_only_the_first_hundred_skipped_entries_are_named(
+    api_client, label_prior, django_capture_on_commit_callbacks
+):
+    entries = {f"notes/{n}.txt": b"" for n in range(150)} | {"paris/a.jpg": jpeg(textured(35))}
+    response = _post_zip(api_client, _zip_bytes(entries), django_capture_on_commit_callbacks)
+    skipped = response.json()["skipped"]
+    assert len(skipped) == 101 and skipped[-1]["entry"] == "50 more entries"

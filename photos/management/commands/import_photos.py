@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from cityvibes.errors import ApplicationError
-from photos import imports, selectors
+from photos import archives, imports, selectors
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 batch = imports.photos_import_folder(root=path)
             elif path.suffix.lower() == ".zip":
                 with path.open("rb") as archive:
-                    batch = imports.photos_import_zip(archive=archive)
+                    batch = archives.photos_import_zip(archive=archive)
             elif path.is_file():
                 text = path.read_text(encoding="utf-8-sig")
                 batch = imports.photos_import_lines(text=text, source="command import")

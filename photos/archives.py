@@ -1,0 +1,317 @@
+"""Zip archives as imports. The request only checks the archive's directory (entry count from
+the end record, encryption, compression methods, declared sizes, per-entry and whole-archive
+compression ratios, overlapping entries, city folders), keeps the archive in the private storage
+and queues a worker, which streams each entry to a temporary file counting the bytes it really
+unpacks: the headers' sizes are never trusted."""
+
+import io
+import itertools
+import lzma
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+
+from cityvibes.errors import ApplicationError
+
+from . import images, selectors, services
+from .models import City, ImportBatch
+
+# Compression methods Python's zipfile can unpack: stored, deflate, bzip2, LZMA.
+ZIP_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+# What unpacking a broken, encrypted or exotic entry raises (bad CRC, cut-off stream, a password
+# needed, an unsupported method).
+UNPACK_ERRORS = (
+    zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
+    lzma.LZMAError,
+)  # fmt: skip
+# Below this many unpacked bytes an entry's (or a whole archive's) compression ratio is not held
+# against it (a tiny, flat image can compress well without being a bomb).
+RATIO_FREE_BYTES = 1024 * 1024
+# Entries of any kind (folders, skipped files) an archive may list, per image it may hold: the
+# directory is parsed into memory, so its size is checked from the end record first.
+ENTRIES_PER_IMAGE = 2
+SKIPPED_LISTED = 100  # skipped entries named on the batch; the rest are counted
+READ_CHUNK = 64 * 1024
+
+
+@dataclass
+class ArchivePlan:
+    """What a zip archive's directory says it holds: the entries to import (index, city slug)
+    and those skipped with why."""
+
+    entries: list[tuple[int, str | None]] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+
+def _archive_entries(bundle: zipfile.ZipFile, city: City | None) -> ArchivePlan:
+    """Which entries are photos to import (by name) and which are skipped; unknown city folders
+    raise ApplicationError."""
+    cities = selectors.cities_by_key()
+    plan, unknown = ArchivePlan(), set()
+    for index, info in enumerate(bundle.infolist()):
+        name = info.filename
+        path = PurePosixPath(name.replace("\\", "/"))
+        if info.is_dir():
+            continue
+        if path.name.startswith(".") or "__MACOSX" in name:
+            plan.skipped.append({"entry": name[:300], "reason": "hidden or system file"})
+            continue
+        if not path.name.lower().endswith(images.IMAGE_FILE_SUFFIXES):
+            plan.skipped.append(
+                {
+                    "entry": name[:300],
+                    "reason": f"not an image file name ({', '.join(images.IMAGE_FILE_SUFFIXES)})",
+                }
+            )
+            continue
+        folder = path.parent.name
+        entry_city = cities.get(folder.lower()) if folder else city
+        if folder and entry_city is None:
+            unknown.add(folder[:100])
+            continue
+        plan.entries.append((index, entry_city.slug if entry_city else None))
+    if unknown:
+        raise ApplicationError(
+            f"Folders that are not cities of the catalog: {', '.join(sorted(unknown)[:20])}."
+        )
+    if len(plan.skipped) > SKIPPED_LISTED:
+        more = len(plan.skipped) - SKIPPED_LISTED
+        plan.skipped = [
+            *plan.skipped[:SKIPPED_LISTED],
+            {"entry": f"{more:,} more entries", "reason": "not listed"},
+        ]
+    return plan
+
+
+def archive_budget(archive_size: int) -> int:
+    """The most bytes a whole archive of this size may unpack to: the total limit, and the
+    compression ratio applied to the archive as a whole (many small entries, or entries that
+    overlap, each within the per-entry ratio, must not add up to a bomb)."""
+    limits = settings.PHOTO_IMPORT_LIMITS
+    return min(limits["max_zip_bytes"], max(archive_size * limits["max_ratio"], RATIO_FREE_BYTES))
+
+
+def _check_overlaps(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse entries whose data overlap (several directory records pointing into one stream:
+    a quine-style bomb that Python 3.11's zipfile does not detect)."""
+    ordered = sorted(infos, key=lambda info: info.header_offset)
+    for current, following in itertools.pairwise(ordered):
+        if following.header_offset < current.header_offset + 30 + current.compress_size:
+            raise ApplicationError(
+                f"Entries {current.filename[:100]} and {following.filename[:100]} overlap: "
+                "refused as a zip bomb (or a broken archive)."
+            )
+
+
+def _check_entry_count(archive) -> None:
+    """Refuse an archive whose end record lists more entries than allowed, before zipfile parses
+    its whole directory into memory."""
+    limit = ENTRIES_PER_IMAGE * settings.PHOTO_IMPORT_LIMITS["max_files"]
+    archive.seek(0)
+    end = zipfile._EndRecData(archive)  # the stdlib's own end-record reader (zip64 too)
+    archive.seek(0)
+    if end is None:
+        raise ApplicationError("Not a readable zip archive: no end of central directory.")
+    if end[zipfile._ECD_ENTRIES_TOTAL] > limit:
+        raise ApplicationError(
+            f"The archive lists {end[zipfile._ECD_ENTRIES_TOTAL]:,} entries; the limit is "
+            f"{limit:,}."
+        )
+
+
+def archive_plan(*, bundle: zipfile.ZipFile, city: City | None, archive_size: int) -> ArchivePlan:
+    """Check a zip archive's directory before anything is stored (no entry is unpacked here):
+    encryption, compression methods, declared sizes and compression ratios (per entry and for
+    the whole archive), overlapping entries, the image count.
+    Raises ApplicationError for what makes the archive unusable. The worker that unpacks it
+    counts the real bytes again: headers can lie."""
+    limits = settings.PHOTO_IMPORT_LIMITS
+    per_file = settings.PHOTO_FETCH_MAX_BYTES
+    plan = _archive_entries(bundle, city)
+    infos = bundle.infolist()
+    declared = 0
+    for index, _ in plan.entries:
+        info, name = infos[index], infos[index].filename[:200]
+        if info.flag_bits & 0x1:
+            raise ApplicationError(f"{name} is encrypted; send an archive without a password.")
+        if info.compress_type not in ZIP_METHODS:
+            raise ApplicationError(
+                f"{name} uses compression method {info.compress_type}, which is not supported; "
+                f"use {', '.join(ZIP_METHODS.values())}."
+            )
+        if info.file_size > per_file:
+            raise ApplicationError(
+                f"{name} is {info.file_size:,} bytes, over the {per_file:,} byte limit per photo."
+            )
+        if info.file_size > max(info.compress_size * limits["max_ratio"], RATIO_FREE_BYTES):
+            raise ApplicationError(
+                f"{name} unpacks {info.file_size // max(info.compress_size, 1):,} times larger "
+                f"than it is packed (the limit is {limits['max_ratio']}): refused as a zip bomb."
+            )
+        declared += info.file_size
+    if not plan.entries:
+        raise ApplicationError("The zip archive holds no image files.")
+    if len(plan.entries) > limits["max_files"]:
+        raise ApplicationError(
+            f"The archive holds {len(plan.entries)} images; the limit is {limits['max_files']}."
+        )
+    if declared > limits["max_zip_bytes"]:
+        raise ApplicationError(
+            f"The archive unpacks to {declared:,} bytes; the limit is {limits['max_zip_bytes']:,}."
+        )
+    if declared > archive_budget(archive_size):
+        raise ApplicationError(
+            f"The archive unpacks to {declared // max(archive_size, 1):,} times its size (the "
+            f"limit is {limits['max_ratio']}): refused as a zip bomb."
+        )
+    _check_overlaps(infos)
+    return plan
+
+
+def _size(file) -> int:
+    file.seek(0, io.SEEK_END)
+    size = file.tell()
+    file.seek(0)
+    return size
+
+
+def starts_as_zip(file) -> bool:
+    """Whether the file begins with a zip header (a local file header, or an empty archive's
+    end record). Zip readers also accept data in front (a JPEG with a zip appended): here a file
+    is a zip only if it starts as one."""
+    file.seek(0)
+    start = file.read(4)
+    file.seek(0)
+    return start in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def photos_import_zip(*, archive, city: City | None = None, user=None) -> ImportBatch:
+    """Check a zip archive (``archive_plan``), keep it in the private storage where workers can
+    read it, and queue its unpacking: the request does not unpack anything."""
+    from .tasks import unpack_import_archive
+
+    if not starts_as_zip(archive):
+        raise ApplicationError("Not a readable zip archive: it does not start like one.")
+    try:
+        _check_entry_count(archive)
+        with zipfile.ZipFile(archive) as bundle:
+            plan = archive_plan(bundle=bundle, city=city, archive_size=_size(archive))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as error:
+        raise ApplicationError(f"Not a readable zip archive: {error}") from error
+    archive.seek(0)
+    label = PurePosixPath(getattr(archive, "name", "") or "archive.zip").name[-200:]
+    with transaction.atomic():
+        batch = ImportBatch(
+            source=ImportBatch.Source.ZIP,
+            label=label,
+            created_by=user,
+            total=len(plan.entries),
+            status=ImportBatch.Status.UNPACKING,
+            skipped=plan.skipped,
+        )
+        batch.archive.save(services.random_file_name(".zip"), File(archive), save=False)
+        batch.save()
+        transaction.on_commit(
+            lambda: unpack_import_archive.delay(batch.pk, city.pk if city else None), robust=True
+        )
+    return batch
+
+
+class _EntryRefused(Exception):
+    """One archive entry is not imported; the message says why."""
+
+
+def _unpack_entry(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, spool) -> int:
+    """Stream one entry into ``spool``, counting the bytes really unpacked; returns the count.
+    Stops as soon as the entry passes the per-photo limit, its compression ratio, or what is
+    left of the archive's total ``budget``."""
+    limits = settings.PHOTO_IMPORT_LIMITS
+    allowed = min(
+        settings.PHOTO_FETCH_MAX_BYTES,
+        max(info.compress_size * limits["max_ratio"], RATIO_FREE_BYTES),
+    )
+    written = 0
+    try:
+        with bundle.open(info) as entry:
+            while chunk := entry.read(READ_CHUNK):
+                written += len(chunk)
+                if written > budget:
+                    raise _EntryRefused(
+                        "the archive unpacks to more than its total limit (bytes, or ratio to "
+                        "its size)"
+                    )
+                if written > allowed:
+                    raise _EntryRefused(
+                        f"it unpacks to more than {allowed:,} bytes (per-photo limit or "
+                        f"compression ratio over {limits['max_ratio']})"
+                    )
+                spool.write(chunk)
+    except UNPACK_ERRORS as error:
+        raise _EntryRefused(f"it cannot be unpacked ({type(error).__name__}: {error})") from error
+    return written
+
+
+def import_archive_unpack(*, batch_id: int, city_id: int | None = None) -> None:
+    """Unpack a checked archive (run by a worker): each image entry becomes a photo in the
+    pipeline; entries that break a limit or cannot be unpacked are listed in the batch's
+    ``skipped``. Idempotent: a redelivered task skips the entries it imported before."""
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.status != ImportBatch.Status.UNPACKING:
+        return
+    if not batch.archive:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED, error="The uploaded archive is gone."
+        )
+        return
+    default_city = City.objects.filter(pk=city_id).first() if city_id else None
+    done_sources = set(batch.photos.values_list("source", flat=True))
+    skipped = list(batch.skipped)
+    try:
+        with batch.archive.open("rb") as stored, zipfile.ZipFile(stored) as bundle:
+            budget = archive_budget(batch.archive.size)
+            cities = selectors.cities_by_key()
+            plan = _archive_entries(bundle, default_city)
+            infos = bundle.infolist()
+            for index, slug in plan.entries[: settings.PHOTO_IMPORT_LIMITS["max_files"]]:
+                info, source = infos[index], f"zip entry {index}"
+                city = cities.get(slug) if slug else None
+                with tempfile.TemporaryFile() as spool:
+                    try:
+                        budget -= _unpack_entry(bundle, info, budget, spool)
+                    except _EntryRefused as refused:
+                        skipped.append({"entry": info.filename[:300], "reason": str(refused)})
+                        continue
+                    if source in done_sources:
+                        continue
+                    spool.seek(0)
+                    services.photo_create(
+                        image_file=File(spool), city=city, source=source, batch=batch
+                    )
+    except (ApplicationError, zipfile.BadZipFile, OSError, EOFError) as error:
+        message = getattr(error, "message", None) or str(error)
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED, error=f"The archive cannot be unpacked: {message}"
+        )
+        batch.archive.delete(save=False)
+        return
+    imported = batch.photos.count()
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.QUEUED if imported else ImportBatch.Status.FAILED,
+            error="" if imported else "No entry of the archive could be imported.",
+            total=imported,
+            skipped=skipped,
+            archive="",
+        )
+    batch.archive.storage.delete(batch.archive.name)
