@@ -39,3 +39,18 @@ def celery_worker_on_broker(db):
             yield app
     finally:
         app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_connection():
+    """Django closes the database connection when a request finishes; its test client turns
+    that off, and so must a test whose requests go through the plain WSGI handler: on
+    PostgreSQL the closed connection would end the test's transaction (a 500 on every call)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -311,6 +311,7 @@ def test_the_admins_large_upload_limit_is_only_for_signed_in_staff(settings, adm
     ("method", "path", "query"),
     [("GET", "/api/v1/cities/", "search=a"), ("GET", "/", "x=1"), ("POST", "/login/", "")],
 )
+@pytest.mark.usefixtures("wsgi_keeps_the_test_connection")
 def test_a_content_type_charset_that_is_no_text_encoding_is_a_400(charset, method, path, query):
     """Through the WSGI application gunicorn and runserver serve (Django itself would build the
     request with the codec and fail with a 500 before any middleware)."""

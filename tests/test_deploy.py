@@ -6,6 +6,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "cityvibes.example.com",
+}
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -31,22 +35,15 @@ def test_production_settings_pass_check_deploy():
         "--deploy",
         "--fail-level",
         "WARNING",
-        DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-0123456789",
-        DJANGO_ALLOWED_HOSTS="cityvibes.example.com",
-        CACHE_URL="redis://cache.internal:6379/1",
+        CACHE_URL="redis://cache:6379/1",
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_check_deploy_warns_when_rate_limits_would_count_per_process():
     result = _manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-0123456789",
-        DJANGO_ALLOWED_HOSTS="cityvibes.example.com",
-        CACHE_URL="locmemcache://",
+        "check", "--deploy", "--fail-level", "WARNING", CACHE_URL="locmemcache://", **PRODUCTION
     )
     assert result.returncode != 0 and "cityvibes.W001" in result.stderr
 
@@ -63,8 +60,7 @@ def test_production_cookies_are_host_only_secure_and_hidden_from_scripts():
         "-c",
         "from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME,"
         " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.CSRF_COOKIE_HTTPONLY)",
-        DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-0123456789",
-        DJANGO_ALLOWED_HOSTS="cityvibes.example.com",
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-5:] == [
