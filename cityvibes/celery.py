@@ -25,7 +25,7 @@ def _serve_worker_metrics(**kwargs) -> None:
     from django.conf import settings
 
     if settings.CELERY_METRICS_PORT:
-        from .metrics import start_worker_metrics_server
+        from core.metrics import start_worker_metrics_server
 
         start_worker_metrics_server(settings.CELERY_METRICS_PORT)
 

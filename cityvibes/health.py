@@ -11,9 +11,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.metrics import celery_queue_lengths
 from ml import selectors as ml_selectors
-
-from .metrics import celery_queue_lengths
 
 logger = logging.getLogger(__name__)
 

@@ -4,11 +4,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from core.api import api_not_found
+from core.media import favicon, serve_public_media
+from core.metrics import metrics_view
 from users.views import admin_login
-
-from .api import api_not_found
-from .media import favicon, serve_public_media
-from .metrics import metrics_view
 
 urlpatterns = [
     path("", include("users.urls")),
@@ -23,13 +22,13 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
 ]
 # Local media on the embedded default and in the browser tests (public folders only, as images
-# only: cityvibes/media.py); production serves media from its storage (e.g. S3) or a web server
+# only: core/media.py); production serves media from its storage (e.g. S3) or a web server
 # in front, with the same headers (docs/DEPLOYMENT.md).
 if settings.SERVE_MEDIA:
     prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns += [re_path(rf"^{prefix}(?P<path>.*)$", serve_public_media, name="media")]
 
-handler400 = "cityvibes.api.handler400"
-handler403 = "cityvibes.api.handler403"
-handler404 = "cityvibes.api.handler404"
-handler500 = "cityvibes.api.handler500"
+handler400 = "core.api.handler400"
+handler403 = "core.api.handler403"
+handler404 = "core.api.handler404"
+handler500 = "core.api.handler500"

@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from cityvibes.errors import ApplicationError
+from core.errors import ApplicationError
 
 from . import services
 from .models import Activation, ModelVersion

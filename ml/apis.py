@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cityvibes.api import error_responses
+from core.api import error_responses
 
 from . import selectors, services
 from .models import ModelVersion

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from cityvibes.storage import private_storage
+from core.storage import private_storage
 
 
 class ModelVersion(models.Model):

@@ -4,7 +4,7 @@ import functools
 import shutil
 import tempfile
 
-from cityvibes.storage import private_storage
+from core.storage import private_storage
 
 
 @functools.lru_cache(maxsize=4)

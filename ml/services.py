@@ -14,8 +14,8 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cityvibes import metrics
-from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
+from core import metrics
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 from photos import services as photo_services
 from photos.models import Photo

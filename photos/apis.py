@@ -7,9 +7,9 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cityvibes.api import error_responses
-from cityvibes.drf import JSONParser
-from cityvibes.errors import NotFoundError
+from core.api import error_responses
+from core.drf import JSONParser
+from core.errors import NotFoundError
 
 from . import imports, selectors
 from .models import City, ImportBatch

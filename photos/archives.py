@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
-from cityvibes.errors import ApplicationError
+from core.errors import ApplicationError
 
 from . import images, selectors, services
 from .models import City, ImportBatch

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from cityvibes.errors import ApplicationError
+from core.errors import ApplicationError
 
 from . import imports, services
 from .models import Photo

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from cityvibes.storage import private_storage
+from core.storage import private_storage
 
 
 class City(models.Model):

@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cityvibes import metrics
-from cityvibes.errors import ApplicationError
+from core import metrics
+from core.errors import ApplicationError
 
 from . import fetching, selectors
 from . import pipeline as pipeline_steps

@@ -50,7 +50,7 @@ def test_unknown_host_is_a_json_400(client):
 
 
 def test_csrf_failures_under_api_are_json(rf):
-    from cityvibes.api import csrf_failure
+    from core.api import csrf_failure
 
     response = csrf_failure(rf.post("/api/v1/anything/"), reason="CSRF cookie not set.")
     assert "CSRF cookie not set" in _assert_json_error(response, 403)["message"]
@@ -108,7 +108,7 @@ def test_the_error_path_survives_client_strings_that_are_not_unicode(rf):
     from rest_framework import exceptions
     from rest_framework.renderers import JSONRenderer
 
-    from cityvibes.api import error_body, exception_handler
+    from core.api import error_body, exception_handler
 
     body = error_body(400, "bad \ud800", {"\udfff": ["x\udc00", {"y": ("\ud800",)}], "n": 3})
     assert json.loads(JSONRenderer().render(body)) == {

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from cityvibes.errors import NotFoundError
+from core.errors import NotFoundError
 from users import selectors, services
 from users.models import Profile, Swipe
 

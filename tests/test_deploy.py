@@ -45,7 +45,7 @@ def test_check_deploy_warns_when_rate_limits_would_count_per_process():
     result = _manage(
         "check", "--deploy", "--fail-level", "WARNING", CACHE_URL="locmemcache://", **PRODUCTION
     )
-    assert result.returncode != 0 and "cityvibes.W001" in result.stderr
+    assert result.returncode != 0 and "core.W001" in result.stderr
 
 
 def test_production_settings_fail_loudly_without_a_secret_key():

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from cityvibes import ratelimit
+from core import ratelimit
 from users import services as user_services
 
 pytestmark = pytest.mark.django_db

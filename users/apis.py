@@ -12,9 +12,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cityvibes import ratelimit
-from cityvibes.api import error_responses
-from cityvibes.errors import ApplicationError, NotFoundError
+from core import ratelimit
+from core.api import error_responses
+from core.errors import ApplicationError, NotFoundError
 from photos.selectors import city_get as photo_city_get
 from photos.selectors import photo_deck_size, photo_image_url
 

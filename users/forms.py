@@ -1,6 +1,6 @@
 """Browser forms for accounts. Passwords are checked and hashed by Django (validators,
 set_password) inside users.services; these forms collect and compare the fields, and the log-in
-forms count each attempt against the log-in limits (cityvibes.ratelimit) before Django checks
+forms count each attempt against the log-in limits (core.ratelimit) before Django checks
 the password."""
 
 from django import forms
@@ -8,7 +8,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.views.decorators.debug import sensitive_variables
 
-from cityvibes import ratelimit
+from core import ratelimit
 
 
 class RegisterForm(forms.Form):

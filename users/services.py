@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
-from cityvibes import metrics
-from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
+from core import metrics
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 
 from . import selectors

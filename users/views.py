@@ -2,7 +2,7 @@
 
 The deck and the results are rendered in the browser (static/js/) from the REST API; these
 views only serve the pages, start guests and handle the account forms. The forms that create
-or log in count against the same rate limits as the API's doors (cityvibes.ratelimit); a
+or log in count against the same rate limits as the API's doors (core.ratelimit); a
 refused one is a 429 with Retry-After, showing the form again with the wait."""
 
 from django.contrib import admin
@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cityvibes import ratelimit
-from cityvibes.errors import ApplicationError
+from core import ratelimit
+from core.errors import ApplicationError
 
 from . import selectors, services
 from .forms import AdminLoginForm, LoginForm, RegisterForm

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_structlog",
     "csp",
+    "core",
     "photos",
     "users",
     "ml",
@@ -43,7 +44,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request count and latency cover everything below, rejections included.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "cityvibes.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response that has none yet (media sets its own).
     "csp.middleware.CSPMiddleware",
@@ -54,7 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before anything reads the body (the CSRF check reads forms in process_view, after this):
     # too-large uploads are refused from Content-Length alone, knowing who sends them.
-    "cityvibes.middleware.RequestBodyLimitMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication, so each request's log lines carry the user id as well.
@@ -63,7 +64,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cityvibes.urls"
-CSRF_FAILURE_VIEW = "cityvibes.api.csrf_failure"
+CSRF_FAILURE_VIEW = "core.api.csrf_failure"
 WSGI_APPLICATION = "cityvibes.wsgi.application"
 ASGI_APPLICATION = "cityvibes.asgi.application"
 
@@ -135,12 +136,12 @@ PUBLIC_MEDIA_PREFIXES = ("photos/",)
 LOGIN_URL = "home"
 LOGIN_REDIRECT_URL = "swipe"
 LOGOUT_REDIRECT_URL = "home"
-# Private files (cityvibes/storage.py): uploads waiting for validation, import archives, model
+# Private files (core/storage.py): uploads waiting for validation, import archives, model
 # artifacts. Never under MEDIA_ROOT, never served; shared by web and workers like the media.
 PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=BASE_DIR / "private")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "private": {"BACKEND": "cityvibes.storage.PrivateFileSystemStorage"},
+    "private": {"BACKEND": "core.storage.PrivateFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # S3-compatible object storage for photos and model artifacts (AWS S3, MinIO, Ceph, R2...), so
@@ -242,16 +243,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["cityvibes.drf.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.drf.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "cityvibes.drf.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.drf.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "cityvibes.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Views name a `throttle_scope`; each class applies its own rate of API_THROTTLE_RATES.
     "DEFAULT_THROTTLE_CLASSES": [
-        "cityvibes.drf.ScopedUserRateThrottle",
-        "cityvibes.drf.ScopedIPRateThrottle",
+        "core.drf.ScopedUserRateThrottle",
+        "core.drf.ScopedIPRateThrottle",
     ],
     # How many proxies in front append to X-Forwarded-For; 0 ignores the header (a client could
     # forge it to dodge the per-IP limits).
@@ -303,7 +304,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "cityvibes.api.add_generic_error_responses",
+        "core.api.add_generic_error_responses",
     ],
 }
 

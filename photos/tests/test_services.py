@@ -1,6 +1,6 @@
 import pytest
 
-from cityvibes.errors import ApplicationError
+from core.errors import ApplicationError
 from photos import imports, services
 from photos.catalog import read_city_catalog
 from photos.models import City, Photo

@@ -4,7 +4,7 @@ import random
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 
-from cityvibes.errors import ApplicationError, ConflictError, NotFoundError
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from photos import services as photo_services
 from tests.factories import UserFactory, pending_photo
 from users import selectors, services

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from cityvibes.errors import ApplicationError
+from core.errors import ApplicationError
 from ml import selectors, services
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from cityvibes.errors import ApplicationError
+from core.errors import ApplicationError
 from photos import archives, imports, selectors
 
 

@@ -1,5 +1,5 @@
 """Rate limits per action, the one place every door counts them: the API's throttles
-(cityvibes.drf) and the browser forms (log-in, admin log-in, sign-up, guest start) call ``hit`` or
+(core.drf) and the browser forms (log-in, admin log-in, sign-up, guest start) call ``hit`` or
 ``attempt`` with the action's scope, so an attempt through one door uses the budget of the others.
 
 A limit is ``settings.API_THROTTLE_RATES["<scope>_<kind>"]`` ("<n>/<sec|min|hour|day>", None:
@@ -103,6 +103,6 @@ def check_shared_cache(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         checks.Warning(
             f"The default cache is {backend}: rate limits (log-in, sign-up, swipes...) count per "
             "process, so several web processes multiply them. Set CACHE_URL=redis://...",
-            id="cityvibes.W001",
+            id="core.W001",
         )
     ]

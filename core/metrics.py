@@ -58,7 +58,7 @@ def celery_queue_lengths(timeout: float = 2.0) -> dict[str, int]:
     mode). Raises the broker's error when it cannot be reached within ``timeout`` seconds."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {}
-    from cityvibes.celery import app
+    from celery import current_app as app  # the project's app (cityvibes.celery), made current
 
     queues = {settings.CELERY_TASK_DEFAULT_QUEUE, *settings.PHOTO_PIPELINE_QUEUES.values()}
     queues |= {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}

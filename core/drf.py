@@ -1,4 +1,4 @@
-"""DRF classes named in settings. Kept apart from cityvibes.api, which imports DRF's views:
+"""DRF classes named in settings. Kept apart from core.api, which imports DRF's views:
 settings that name a class in a module importing DRF views would import in a circle."""
 
 import re
@@ -83,7 +83,7 @@ def _has_lone_surrogate(data) -> bool:
 
 
 class _ScopedRateThrottle(throttling.BaseThrottle):
-    """The view's ``throttle_scope`` limit of one kind, counted by cityvibes.ratelimit (where the
+    """The view's ``throttle_scope`` limit of one kind, counted by core.ratelimit (where the
     browser forms count theirs, so both doors share one budget per action). Rates are read on
     every request, so a setting changed at run time (or by a test) applies at once. Views
     without a scope, and scopes without a rate, are not limited."""
