@@ -55,3 +55,23 @@ def image_server(settings):
     settings.PHOTO_FETCH_ALLOWED_HOSTS = ["localhost"]
     with ImageServer() as server:
         yield server
+
+
+@pytest.fixture
+def cnn_version(tmp_path, label_prior):
+    """A tiny, untrained MobileNetV3Small version over oslo, paris and rome (ready, inactive)."""
+    from django.core.files.base import ContentFile
+
+    from ml import cnn, runtime
+    from ml.models import ModelVersion
+
+    model = cnn.make_model(backbone="mobilenetv3small", num_classes=3, image_size=32)
+    model.save(tmp_path / "m.keras")
+    version = ModelVersion(
+        name="cnn-test", kind=ModelVersion.Kind.KERAS, classes=["oslo", "paris", "rome"],
+        backbone="mobilenetv3small", image_size=32,
+    )  # fmt: skip
+    version.artifact.save("m.keras", ContentFile((tmp_path / "m.keras").read_bytes()), save=False)
+    version.save()
+    runtime._load.cache_clear()
+    return version

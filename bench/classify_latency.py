@@ -66,8 +66,8 @@ def main() -> None:
         from django.test import Client
 
         from ml import cnn
-        from ml.demo import DEMO_CITIES
         from ml.models import ModelVersion
+        from ml.synthetic import DEMO_CITIES
 
         classes = sorted(DEMO_CITIES[:24])
         model = cnn.make_model(

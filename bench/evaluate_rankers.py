@@ -39,8 +39,8 @@ def photo_arrays(retrain: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
         data = np.load(cache)
         return data["arrays"], data["labels"], cities
     from ml import cnn, training
-    from ml.images import load_pixels
     from ml.synthetic import city_photo_jpeg
+    from photos.images import load_pixels
 
     print("Training the demo CNN (as seed_demo --train does)...")
     pixels = np.stack([load_pixels(city_photo_jpeg(c, i), 64) for c in cities for i in range(20)])

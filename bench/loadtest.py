@@ -175,7 +175,7 @@ def _run_stage(user_class, users, seconds, base, out, ledger) -> dict[str, dict]
 
 
 def _import_photos(base: str, token: str, server, count: int) -> int:
-    from photos.tests.test_pipeline import textured
+    from tests.pictures import textured
 
     urls = []
     for index in range(count):

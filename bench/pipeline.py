@@ -72,13 +72,13 @@ def main() -> None:
 
     from cityvibes.celery import app
     from ml import cnn
-    from ml.demo import DEMO_CITIES
     from ml.models import ModelVersion
-    from photos import imports
+    from ml.synthetic import DEMO_CITIES
+    from ingest import imports
     from photos.models import Photo
     from photos.selectors import batch_counts
-    from photos.tests.test_pipeline import textured
     from tests.image_server import ImageServer
+    from tests.pictures import textured
 
     classes = sorted(DEMO_CITIES[:24])
     model = cnn.make_model(backbone="mobilenetv3small", num_classes=len(classes), image_size=224)

@@ -34,10 +34,9 @@ def main() -> None:
     from django.core.files.base import ContentFile
 
     from ml import cnn, runtime, services
-    from ml.demo import DEMO_CITIES
-    from ml.images import load_pixels
     from ml.models import ModelVersion
-    from ml.synthetic import draw_city_photo
+    from ml.synthetic import DEMO_CITIES, draw_city_photo
+    from photos.images import load_pixels
     from photos.models import City, Photo
 
     classes = sorted(DEMO_CITIES[:24])

@@ -26,7 +26,7 @@ def main() -> None:
     from django.core.files import File
 
     from ml.services import model_version_label_prior_ensure
-    from photos import archives
+    from ingest import archives
     from photos.models import ImportBatch
 
     model_version_label_prior_ensure()

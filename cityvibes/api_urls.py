@@ -7,6 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from ingest import apis as ingest_apis
 from ml import apis as ml_apis
 from photos import apis as photo_apis
 from users import apis as user_apis
@@ -26,11 +27,11 @@ urlpatterns = [
     path("swipes/undo/", user_apis.SwipeUndoApi.as_view(), name="swipes-undo"),
     path("swipes/reset/", user_apis.SwipeResetApi.as_view(), name="swipes-reset"),
     path("recommendations/", user_apis.RecommendationsApi.as_view(), name="recommendations"),
-    path("photos/import", photo_apis.PhotoImportApi.as_view(), name="photos-import"),
-    path("photos/imports/<int:pk>/", photo_apis.PhotoImportDetailApi.as_view(), name="import"),
+    path("photos/import", ingest_apis.PhotoImportApi.as_view(), name="photos-import"),
+    path("photos/imports/<int:pk>/", ingest_apis.PhotoImportDetailApi.as_view(), name="import"),
     path(
         "photos/imports/<int:pk>/photos/",
-        photo_apis.PhotoImportPhotosApi.as_view(),
+        ingest_apis.PhotoImportPhotosApi.as_view(),
         name="import-photos",
     ),
     path("cities/", photo_apis.CityListApi.as_view(), name="cities"),

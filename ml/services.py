@@ -18,9 +18,9 @@ from core import metrics
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 from photos import services as photo_services
+from photos.images import ImageProblem
 from photos.models import Photo
 
-from .images import ImageProblem
 from .models import Activation, ModelVersion
 from .selectors import model_version_active, model_version_get
 
@@ -143,8 +143,9 @@ def _label_prior_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int,
 
 
 def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[float]]:
+    from photos.images import load_pixels
+
     from . import cnn, runtime
-    from .images import load_pixels
 
     pixels, ids = [], []
     for photo in photos:
@@ -182,8 +183,9 @@ def image_classify(*, image_file, model_name: str | None = None, top_k: int = 5)
 
     Raises ApplicationError (400) for a file that is not a usable image or an unknown version,
     ConflictError (409) when the version cannot classify images (no CNN, not ready)."""
+    from photos.images import open_checked, pixels_of
+
     from . import cnn, runtime
-    from .images import open_checked, pixels_of
 
     version = model_version_get(name=model_name) if model_name else model_version_active()
     if version is None:
@@ -224,7 +226,7 @@ def training_data_from_folder(
     """Pixels and city slugs of a folder tree ``<city>/<image>`` (as the original scraper
     wrote it); a folder matches a catalog city by slug or name. Returns (pixels, slugs,
     problems)."""
-    from .images import load_pixels
+    from photos.images import load_pixels
 
     if not root.is_dir():
         raise ValueError(f"{root} is not a folder.")
@@ -253,7 +255,7 @@ def training_data_from_folder(
 def training_data_from_database(*, image_size: int) -> tuple[np.ndarray, list[str], list[str]]:
     """Pixels and city labels of every labelled photo the validate step stored, but rejected,
     duplicate (a copy would sit in training and validation at once) and failed ones."""
-    from .images import load_pixels
+    from photos.images import load_pixels
 
     photos = (
         Photo.objects.exclude(
@@ -336,8 +338,9 @@ def model_version_evaluate_synthetic(*, version_id: int, per_city: int, on_progr
     ``synthetic.HELD_OUT_START``: never in the demo deck, never trained on), through the same
     JPEG -> decode -> resize -> predict path as real photos. Stored in the version's metrics
     under ``synthetic_held_out`` and returned."""
+    from photos.images import load_pixels
+
     from . import cnn, runtime, training
-    from .images import load_pixels
     from .synthetic import HELD_OUT_START, city_photo_jpeg
 
     version = ModelVersion.objects.filter(pk=version_id).first()

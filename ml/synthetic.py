@@ -12,6 +12,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+# The cities the demo deck is drawn for (seed_demo takes the first --cities of them).
+DEMO_CITIES = (
+    "amsterdam", "bangkok", "barcelona", "berlin", "buenos-aires", "cape-town", "chicago",
+    "copenhagen", "dubai", "edinburgh", "hong-kong", "istanbul", "kyoto", "lisbon", "london",
+    "mexico-city", "new-york", "paris", "prague", "reykjavik", "rio-de-janeiro", "rome",
+    "san-francisco-bay-area", "seoul", "singapore", "stockholm", "sydney", "tokyo", "vancouver",
+    "vienna",
+)  # fmt: skip
+
 # Photo indices from here on are never drawn by the demo seeder: held-out evaluation photos.
 HELD_OUT_START = 100_000
 

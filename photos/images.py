@@ -1,26 +1,112 @@
-"""Encoding the images the site stores and serves: every stored image is one this site decoded
-and wrote itself from the pixels alone, so a file's bytes, format and extension always agree and
-nothing else a client sent (markup and scripts in comments, EXIF such as GPS positions, ICC
-profiles, text chunks) survives."""
+"""Images in and out: which formats are accepted (one table), decoding an untrusted file safely,
+and encoding what the site stores. Every stored image is one this site decoded and wrote itself
+from the pixels alone, so a file's bytes, format and extension always agree and nothing else a
+client sent (markup and scripts in comments, EXIF such as GPS positions, ICC profiles, text
+chunks) survives."""
 
 import io
+import warnings
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps
+from django.conf import settings
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-# File names an archive entry or a folder file may have to be imported as a photo; the validate
-# step decides from the bytes what really is an image.
-IMAGE_FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
-# Decoded format -> (format to write, extension). Formats with one natural lossless home keep
-# their own; GIF (one frame of it) and BMP become PNG.
-STORED_FORMATS = {
-    "JPEG": ("JPEG", ".jpg"),
-    "PNG": ("PNG", ".png"),
-    "WEBP": ("WEBP", ".webp"),
-    "GIF": ("PNG", ".png"),
-    "BMP": ("PNG", ".png"),
+# The accepted formats (Pillow's names): the file names an import may carry for each, and how the
+# validate step stores it. Formats with one natural lossless home keep their own; GIF (one frame
+# of it) and BMP become PNG. Everything else (TIFF, HEIC, SVG, ...) is refused.
+FORMATS = {
+    "JPEG": {"suffixes": (".jpg", ".jpeg"), "stored_as": ("JPEG", ".jpg")},
+    "PNG": {"suffixes": (".png",), "stored_as": ("PNG", ".png")},
+    "WEBP": {"suffixes": (".webp",), "stored_as": ("WEBP", ".webp")},
+    "GIF": {"suffixes": (".gif",), "stored_as": ("PNG", ".png")},
+    "BMP": {"suffixes": (".bmp",), "stored_as": ("PNG", ".png")},
 }
+ACCEPTED_FORMATS = tuple(FORMATS)
+IMAGE_FILE_SUFFIXES = tuple(suffix for spec in FORMATS.values() for suffix in spec["suffixes"])
 JPEG_QUALITY = 92  # the full-size copy; the normalised copy and the thumbnail use less
+
+
+# ---- decoding -------------------------------------------------------------------------------
+
+
+class ImageProblem(ValueError):
+    """The file is not an image we can safely decode; the message says why, for a person."""
+
+
+def open_checked(
+    source, *, max_pixels: int | None = None, min_side: int | None = None
+) -> Image.Image:
+    """Open and fully decode an image file path, file object or bytes, refusing empty,
+    non-image, unsupported, truncated and oversized (decompression bomb) files.
+
+    The pixel count is checked from the header, before anything is decoded, so a tiny file that
+    claims 50,000 x 50,000 pixels costs nothing. With ``min_side``, a JPEG is decoded at the
+    smallest 1/2, 1/4 or 1/8 scale that keeps both sides at least that long (libjpeg's DCT
+    scaling: several times faster than decoding every pixel and then shrinking). The pixel
+    limit defaults to settings.ML_MAX_IMAGE_PIXELS."""
+    max_pixels = max_pixels or settings.ML_MAX_IMAGE_PIXELS
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
+    if hasattr(source, "seek"):
+        source.seek(0, io.SEEK_END)
+        if source.tell() == 0:
+            raise ImageProblem("The file is empty.")
+        source.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source)  # reads the header only
+    except UnidentifiedImageError as error:
+        raise ImageProblem("The file is not an image (or not a format we can read).") from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageProblem(
+            f"The image has too many pixels (decompression bomb): {error}"
+        ) from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageProblem(f"The image header is corrupt: {error}") from error
+    try:
+        _check_and_decode(image, max_pixels, min_side)
+    except BaseException:
+        image.close()
+        raise
+    return image
+
+
+def _check_and_decode(image: Image.Image, max_pixels: int, min_side: int | None) -> None:
+    if image.format not in ACCEPTED_FORMATS:
+        raise ImageProblem(
+            f"{image.format} images are not accepted; send one of {', '.join(ACCEPTED_FORMATS)}."
+        )
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageProblem(
+            f"The image is {width} x {height} pixels, more than the limit of {max_pixels:,} "
+            "pixels (possible decompression bomb)."
+        )
+    if min_side and image.format == "JPEG":
+        image.draft("RGB", (min_side, min_side))
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        # Pillow reports cut-off data as OSError("image file is truncated ...").
+        raise ImageProblem(f"The image is truncated or corrupt: {error}") from error
+
+
+def pixels_of(image: Image.Image, size: int) -> np.ndarray:
+    """RGB pixels (size x size x 3, uint8): EXIF orientation applied, centre-cropped to a
+    square, resized."""
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    image = ImageOps.fit(image, (size, size), method=Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def load_pixels(source, size: int, *, max_pixels: int | None = None) -> np.ndarray:
+    """``pixels_of`` a file path, file object or bytes; ImageProblem if it cannot be used."""
+    with open_checked(source, max_pixels=max_pixels, min_side=size) as image:
+        return pixels_of(image, size)
+
+
+# ---- encoding -------------------------------------------------------------------------------
 
 # libjpeg's standard luminance quantisation table (quality 50), for estimating JPEG quality.
 _JPEG_LUMA_Q50 = np.array([
@@ -60,7 +146,7 @@ def _to_srgb(image: Image.Image, mode: str) -> Image.Image | None:
 def encode(image: Image.Image, decoded_format: str) -> tuple[bytes, str]:
     """``image`` (already upright) written anew in the stored format of ``decoded_format``;
     returns (bytes, extension). No metadata is copied."""
-    stored_format, extension = STORED_FORMATS[decoded_format]
+    stored_format, extension = FORMATS[decoded_format]["stored_as"]
     if stored_format == "JPEG" and image.mode != "RGB":
         image = image.convert("RGB")
     options = {

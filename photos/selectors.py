@@ -21,6 +21,10 @@ def city_get(*, slug: str) -> City | None:
     return City.objects.filter(slug=slug).first()
 
 
+def city_get_by_id(*, city_id: int) -> City | None:
+    return City.objects.filter(pk=city_id).first()
+
+
 def cities_by_key() -> dict[str, City]:
     """Cities by lower-case slug and by lower-case name (how imports name a city)."""
     found: dict[str, City] = {}
@@ -51,6 +55,54 @@ def queue_end() -> int:
     """The position after the last one given out so far."""
     last = Photo.objects.aggregate(last=Max("queue_position"))["last"]
     return 0 if last is None else last + 1
+
+
+def photo_get(*, photo_id: int) -> Photo:
+    return Photo.objects.select_related("city").get(pk=photo_id)
+
+
+def photos_for_training() -> QuerySet[Photo]:
+    """Labelled photos the validate step stored, but rejected, duplicate (a copy would sit in
+    training and validation at once) and failed ones."""
+    return (
+        Photo.objects.exclude(
+            status__in=[Photo.Status.REJECTED, Photo.Status.DUPLICATE, Photo.Status.FAILED]
+        )
+        .filter(city__isnull=False)
+        .exclude(image="")
+        .select_related("city")
+        .order_by("pk")
+    )
+
+
+def photo_in_pipeline(*, photo_id: int) -> Photo | None:
+    """A photo still in its analysis pipeline (pending), with its city; None otherwise."""
+    return (
+        Photo.objects.select_related("city")
+        .filter(pk=photo_id, status=Photo.Status.PENDING)
+        .first()
+    )
+
+
+def photo_ids_stalled(*, idle_since=None, source: str | None = None) -> list[int]:
+    """Photos whose pipeline stopped: failed ones, and pending ones not moved since
+    ``idle_since`` (every pending one without it); only those of ``source`` when given."""
+    stalled = Photo.objects.exclude(pipeline_step="").filter(
+        Q(status=Photo.Status.FAILED)
+        | Q(status=Photo.Status.PENDING, **({"updated_at__lt": idle_since} if idle_since else {}))
+    )
+    if source is not None:
+        stalled = stalled.filter(source=source)
+    return list(stalled.order_by("pk").values_list("pk", flat=True))
+
+
+def photo_count(*, source: str | None = None, status: str | None = None) -> int:
+    photos = Photo.objects.all()
+    if source is not None:
+        photos = photos.filter(source=source)
+    if status is not None:
+        photos = photos.filter(status=status)
+    return photos.count()
 
 
 def photo_get_in_deck(*, photo_id: int) -> Photo | None:

@@ -1,8 +1,8 @@
-"""Writes for cities and photos: the catalog, creating photos (each goes through its analysis
-pipeline), storing what the steps produce, scores, and publishing into the global queue.
+"""Writes for cities and photos: the catalog, creating photos, storing what the analysis steps
+produce and record (ingest/ runs them), scores, and publishing into the global queue.
 
-The pipeline's publish step (``photo_publish``) is the only way into the deck; scoring writes
-arrays and never publishes (see docs/ARCHITECTURE.md)."""
+``photo_publish`` (called by the pipeline's publish step) is the only way into the deck;
+scoring writes arrays and never publishes (see docs/ARCHITECTURE.md)."""
 
 import math
 import uuid
@@ -12,27 +12,20 @@ from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import metrics
 from core.errors import ApplicationError
 
-from . import fetching, selectors
-from . import pipeline as pipeline_steps
+from . import selectors
 from .models import City, ImportBatch, Photo
 
-MAX_URL_LENGTH = Photo._meta.get_field("image_url").max_length
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
 
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a photo's image URL, or None when it can (the same parser the fetch
-    step connects with, so what is accepted here is what will be fetched)."""
-    if len(url) > MAX_URL_LENGTH:
-        return f"The URL is longer than {MAX_URL_LENGTH} characters."
-    try:
-        fetching.parse_photo_url(url)
-    except fetching.UnsafeURL as problem:
-        return str(problem)
-    return None
+class NotPublishable(Exception):
+    """The photo left its pipeline (rejected, a duplicate): ``status`` and ``reason`` say how."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
 
 
 def random_file_name(extension: str = "") -> str:
@@ -59,37 +52,32 @@ def city_catalog_sync(*, rows: Iterable[tuple[str, str]]) -> tuple[int, int]:
 
 def photo_create(
     *,
+    pipeline: str,
+    first_step: str,
     image_url: str = "",
     image_file: File | None = None,
     city: City | None = None,
     source: str = "",
     is_synthetic: bool = False,
     batch: ImportBatch | None = None,
-    pipeline: str = Photo.Pipeline.IMPORT,
 ) -> Photo:
-    """Create a pending photo and, once the transaction commits, start its analysis pipeline.
-    An uploaded file is kept, under a random name and never served, only until the validate
+    """Create a pending photo waiting at ``first_step`` of its pipeline (ingest.runner queues it).
+    An uploaded file is kept in the private storage, under a random name, only until the validate
     step has decoded it."""
     if not image_url and image_file is None:
         raise ApplicationError("A photo needs an image file or an image URL.")
-    if image_url and (problem := url_problem(image_url)):
-        raise ApplicationError(problem)
-    with transaction.atomic():
-        photo = Photo(
-            image_url=image_url,
-            city=city,
-            source=source,
-            is_synthetic=is_synthetic,
-            batch=batch,
-            pipeline=pipeline,
-            pipeline_step=pipeline_steps.step_names(pipeline)[0],
-        )
-        if image_file is not None:
-            photo.incoming.save(random_file_name(), image_file, save=False)
-        photo.save()
-        # robust: a broker outage must not turn a committed upload into an error; the photo
-        # stays pending and `manage.py resume_pipeline` picks it up later.
-        transaction.on_commit(lambda: _queue_step(photo.pk, photo.pipeline_step), robust=True)
+    photo = Photo(
+        image_url=image_url,
+        city=city,
+        source=source,
+        is_synthetic=is_synthetic,
+        batch=batch,
+        pipeline=pipeline,
+        pipeline_step=first_step,
+    )
+    if image_file is not None:
+        photo.incoming.save(random_file_name(), image_file, save=False)
+    photo.save()
     return photo
 
 
@@ -169,7 +157,7 @@ def photo_publish(*, photo_id: int) -> int:
         if photo.status == Photo.Status.PUBLISHED:
             return photo.queue_position
         if photo.status != Photo.Status.PENDING:
-            raise pipeline_steps.StopPipeline(
+            raise NotPublishable(
                 photo.status, photo.status_reason or f"The photo is {photo.status}."
             )
         if photo.probabilities is None or not photo.normalized:
@@ -266,100 +254,3 @@ def photo_supersede(*, photo_id: int, by_photo_id: int) -> bool:
         )  # fmt: skip
         Photo.objects.filter(duplicate_of_id=photo_id).update(duplicate_of_id=by_photo_id)
     return True
-
-
-# ---- the analysis pipeline -----------------------------------------------------------------
-
-
-def _queue_step(photo_id: int, step: str) -> None:
-    from .tasks import run_pipeline_step
-
-    run_pipeline_step.apply_async((photo_id, step), queue=pipeline_steps.queue_for(step))
-
-
-def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
-    """Run one step of one photo and hand on to the next; returns the next step's name ("" at
-    the end), or None when there was nothing to do: the photo is gone or left its pipeline
-    (rejected by an admin, superseded by a better copy), or this step ran already (a
-    redelivered task). TransientStepError propagates, for the task to retry."""
-    import time
-
-    photo = Photo.objects.select_related("city").filter(pk=photo_id).first()
-    if photo is None:
-        return None
-    if photo.status != Photo.Status.PENDING:
-        return None
-    if photo.pipeline_step != step:
-        # A redelivered task (its worker died after recording the step). If that worker died
-        # before handing on, the next step was never queued: queue it again (steps are
-        # idempotent, so a second run of an already queued step is harmless).
-        names = pipeline_steps.step_names(photo.pipeline)
-        if (
-            photo.pipeline_step in names
-            and step in names
-            and names.index(photo.pipeline_step) > names.index(step)
-        ):
-            _queue_step(photo_id, photo.pipeline_step)
-        return None
-    function = pipeline_steps.step_function(photo.pipeline, step)
-    started = time.perf_counter()
-    try:
-        output, stop = function(photo), None
-    except pipeline_steps.StopPipeline as signal:
-        output, stop = signal.output, signal
-    seconds = time.perf_counter() - started
-    metrics.PIPELINE_STEPS.labels(step=step, outcome="stopped" if stop else "next").observe(seconds)
-    record = {
-        "output": output,
-        "duration_ms": round(seconds * 1000, 1),
-        "error": stop.reason if stop else None,
-    }
-    following = "" if stop else pipeline_steps.next_step(photo.pipeline, step)
-    with transaction.atomic():
-        locked = Photo.objects.select_for_update().get(pk=photo_id)
-        if locked.pipeline_step != step:
-            return None  # a concurrent run of the same step recorded it first
-        locked.analysis = {**locked.analysis, step: record}
-        locked.pipeline_step = following
-        fields = ["analysis", "pipeline_step", "updated_at"]
-        if stop:
-            locked.status, locked.status_reason = stop.status, stop.reason[:2000]
-            fields += ["status", "status_reason"]
-        locked.save(update_fields=fields)
-        if following:
-            transaction.on_commit(lambda: _queue_step(photo_id, following), robust=True)
-    return following
-
-
-def pipeline_fail(*, photo_id: int, step: str, error: str) -> None:
-    """A step kept failing: the photo is marked failed (out of the deck) with the reason; the
-    step stays recorded as next, so `resume_pipeline` can run it again."""
-    with transaction.atomic():
-        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
-        if photo is None or photo.pipeline_step != step or photo.status != Photo.Status.PENDING:
-            return
-        photo.analysis = {
-            **photo.analysis,
-            step: {"output": {}, "duration_ms": None, "error": error},
-        }
-        photo.status = Photo.Status.FAILED
-        photo.status_reason = f"Step '{step}' failed: {error}"[:2000]
-        photo.save(update_fields=["analysis", "status", "status_reason", "updated_at"])
-
-
-def pipeline_resume(*, photo_ids: list[int]) -> int:
-    """Queue the pending step of failed or stalled photos again; returns how many."""
-    resumed = 0
-    with transaction.atomic():
-        for photo in (
-            Photo.objects.select_for_update()
-            .filter(pk__in=photo_ids, status__in=[Photo.Status.PENDING, Photo.Status.FAILED])
-            .exclude(pipeline_step="")
-        ):
-            if photo.status == Photo.Status.FAILED:
-                photo.status, photo.status_reason = Photo.Status.PENDING, ""
-                photo.save(update_fields=["status", "status_reason", "updated_at"])
-            step = photo.pipeline_step
-            transaction.on_commit(lambda p=photo.pk, s=step: _queue_step(p, s), robust=True)
-            resumed += 1
-    return resumed

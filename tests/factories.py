@@ -74,3 +74,15 @@ def published_photo(
     photo_services.photo_publish(photo_id=photo.pk)
     Photo.objects.filter(pk=photo.pk).update(pipeline_step="")
     return Photo.objects.get(pk=photo.pk)
+
+
+def stored_published_photos(count: int, cities=("oslo", "paris", "rome")) -> list[Photo]:
+    """``count`` deck photos cycling over ``cities``, each with a synthetic photo of its city."""
+    from ml.synthetic import city_photo_jpeg
+
+    return [
+        published_photo(
+            city_slug=cities[i % len(cities)], image=city_photo_jpeg(cities[i % len(cities)], i)
+        )
+        for i in range(count)
+    ]

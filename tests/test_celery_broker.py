@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 
 from ml.services import model_version_label_prior_ensure
 from ml.synthetic import city_photo_jpeg
-from photos import services as photo_services
+from ingest.runner import photo_ingest
 from photos.models import City, Photo
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -17,7 +17,7 @@ def test_new_photos_are_scored_by_a_real_worker(celery_worker_on_broker):
     model_version_label_prior_ensure()
     city = City.objects.get(slug="reykjavik")
     photos = [
-        photo_services.photo_create(
+        photo_ingest(
             image_file=ContentFile(city_photo_jpeg("reykjavik", i), name=f"r{i}.jpg"),
             city=city,
             is_synthetic=True,
@@ -55,8 +55,8 @@ def test_an_import_over_http_runs_through_a_real_worker(
     """The API queues each photo's steps on the broker (the score step on the `ml` queue); a
     real worker runs them: good photos are published, duplicates linked, broken and private
     ones rejected with a reason."""
-    from photos.tests.test_pipeline import jpeg, textured
     from tests.factories import UserFactory
+    from tests.pictures import jpeg, textured
 
     model_version_label_prior_ensure()
     good = jpeg(textured(51))
@@ -89,10 +89,10 @@ def test_a_real_worker_retries_a_step_as_often_as_the_setting_says(
     """PHOTO_STEP_MAX_RETRIES is the one limit: above Celery's own default of 3 retries, the
     step is still tried 1 + PHOTO_STEP_MAX_RETRIES times, and the photo is then recorded as
     failed after that many tries (no MaxRetriesExceededError, no traceback)."""
-    from photos import tasks
-    from photos.imports import photos_import_lines
+    from ingest import runner
+    from ingest.imports import photos_import_lines
 
-    monkeypatch.setattr(tasks, "backoff_seconds", lambda retries: 0.05)
+    monkeypatch.setattr(runner, "backoff_seconds", lambda retries: 0.05)
     settings.PHOTO_STEP_MAX_RETRIES = 5
     model_version_label_prior_ensure()
     image_server.routes["/busy.jpg"] = (503, {}, b"busy")

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import connection
 
 from ml.services import model_version_label_prior_ensure
-from photos import imports
+from ingest import imports
 from photos.models import Photo
 from photos.selectors import batch_counts
-from photos.tests.test_pipeline import jpeg, textured
+from tests.pictures import jpeg, textured
 
 pytestmark = [
     pytest.mark.broker,

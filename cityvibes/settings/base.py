@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "photos",
     "users",
     "ml",
+    "ingest",
 ]
 
 MIDDLEWARE = [
@@ -348,7 +349,7 @@ ML_MAX_IMAGE_PIXELS = env.int("ML_MAX_IMAGE_PIXELS", default=40_000_000)
 # Readiness (/api/v1/health/ready/) requires an active model version with a loadable artifact.
 HEALTH_REQUIRE_MODEL = env.bool("HEALTH_REQUIRE_MODEL", default=True)
 
-# --- Photo ingestion pipeline (photos/pipeline.py) --------------------------------------------
+# --- Photo ingestion pipeline (ingest/pipeline.py) --------------------------------------------
 # The ordered analysis steps every imported photo goes through; each is a function
 # `step(photo) -> dict` run by one Celery task that hands on to the next. Adding a step is writing
 # one function and naming it here.
@@ -356,12 +357,12 @@ HEALTH_REQUIRE_MODEL = env.bool("HEALTH_REQUIRE_MODEL", default=True)
 PHOTO_PIPELINE = env.list(
     "PHOTO_PIPELINE",
     default=[
-        "photos.steps.fetch",
-        "photos.steps.validate",
-        "photos.steps.quality",
-        "photos.steps.dedupe",
-        "ml.steps.score",
-        "photos.steps.publish",
+        "ingest.steps.fetch",
+        "ingest.steps.validate",
+        "ingest.steps.quality",
+        "ingest.steps.dedupe",
+        "ingest.steps.score",
+        "ingest.steps.publish",
     ],
 )
 # The demo generator's own photos (ml.demo): nothing to fetch, and no quality gate (its fog and
@@ -369,10 +370,10 @@ PHOTO_PIPELINE = env.list(
 PHOTO_PIPELINE_GENERATED = env.list(
     "PHOTO_PIPELINE_GENERATED",
     default=[
-        "photos.steps.validate",
-        "photos.steps.dedupe",
-        "ml.steps.score",
-        "photos.steps.publish",
+        "ingest.steps.validate",
+        "ingest.steps.dedupe",
+        "ingest.steps.score",
+        "ingest.steps.publish",
     ],
 )
 # Steps that need TensorFlow run on the ml queue (see CELERY_TASK_ROUTES).

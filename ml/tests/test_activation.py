@@ -4,43 +4,23 @@ back is activating the older one."""
 import io
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from ml import cnn, runtime, services
+from ml import services
 from ml.models import Activation, ModelVersion
-from ml.synthetic import city_photo_jpeg
-from photos import services as photo_services
 from photos.models import Photo
-from tests.factories import UserFactory, pending_photo, published_photo
+from tests.factories import UserFactory, pending_photo, stored_published_photos
 from users import selectors as user_selectors
 from users import services as user_services
 from users.models import Profile
 
 pytestmark = pytest.mark.django_db
 
-CITIES = ["oslo", "paris", "rome"]
-
-
-@pytest.fixture
-def cnn_version(tmp_path, label_prior):
-    model = cnn.make_model(backbone="mobilenetv3small", num_classes=3, image_size=32)
-    model.save(tmp_path / "m.keras")
-    version = ModelVersion(
-        name="cnn-test", kind=ModelVersion.Kind.KERAS, classes=CITIES,
-        backbone="mobilenetv3small", image_size=32,
-    )  # fmt: skip
-    version.artifact.save("m.keras", ContentFile((tmp_path / "m.keras").read_bytes()), save=False)
-    version.save()
-    runtime._load.cache_clear()
-    return version
+CITIES = ["oslo", "paris", "rome"]  # the cnn_version fixture's classes (conftest.py)
 
 
 def _stored_photos(count):
-    return [
-        published_photo(city_slug=CITIES[i % 3], image=city_photo_jpeg(CITIES[i % 3], i))
-        for i in range(count)
-    ]
+    return stored_published_photos(count, cities=CITIES)
 
 
 def _assert_everyone_matches_the_recompute(users):
@@ -122,46 +102,3 @@ def test_activate_model_command_waits_and_reports(cnn_version):
     out = io.StringIO()
     call_command("activate_model", "label-prior-v1", "--no-wait", stdout=out)
     assert "queued" in out.getvalue()
-
-
-def test_a_photo_mid_pipeline_during_an_activation_stays_out_of_the_deck_until_publish(
-    cnn_version, image_server, django_capture_on_commit_callbacks
-):
-    from photos.imports import photos_import_lines
-    from photos.selectors import photo_deck
-    from photos.tests.test_pipeline import jpeg, textured
-
-    _stored_photos(3)
-    urls = [image_server.image(f"/{n}.jpg", jpeg(textured(80 + n))) for n in range(2)]
-    with django_capture_on_commit_callbacks(execute=False):  # steps run by hand below
-        photos_import_lines(text="\n".join(f"{url},paris" for url in urls))
-        ahead, behind = Photo.objects.filter(image_url__in=urls).order_by("pk")
-        for step in ("fetch", "validate", "quality", "dedupe", "score"):
-            photo_services.pipeline_run_step(photo_id=ahead.pk, step=step)
-        for step in ("fetch", "validate", "quality", "dedupe"):
-            photo_services.pipeline_run_step(photo_id=behind.pk, step=step)
-    ahead.refresh_from_db()
-    assert (
-        ahead.pipeline_step == "publish" and ahead.model_version == services.model_version_active()
-    )
-
-    with django_capture_on_commit_callbacks(execute=True):
-        activation = services.model_version_activate(version_id=cnn_version.pk)
-    activation.refresh_from_db()
-    assert activation.status == Activation.Status.DONE and activation.photos_total == 3 + 1
-
-    ahead.refresh_from_db()
-    behind.refresh_from_db()
-    deck = set(photo_deck().values_list("pk", flat=True))
-    assert ahead.model_version == cnn_version  # rescored with the new version ...
-    assert ahead.status == Photo.Status.PENDING and ahead.pk not in deck  # ... not published
-    assert behind.probabilities is None and behind.pk not in deck
-
-    with django_capture_on_commit_callbacks(execute=True):
-        photo_services.pipeline_run_step(photo_id=ahead.pk, step="publish")
-        photo_services.pipeline_run_step(photo_id=behind.pk, step="score")
-    ahead.refresh_from_db()
-    behind.refresh_from_db()
-    deck = set(photo_deck().values_list("pk", flat=True))
-    assert {ahead.pk, behind.pk} <= deck
-    assert ahead.model_version == behind.model_version == cnn_version

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from ml import cnn, runtime
-from ml.images import load_pixels
 from ml.models import ModelVersion
 from ml.synthetic import city_photo_jpeg, draw_city_photo
+from photos.images import load_pixels
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ml import cnn
-from ml.images import load_pixels
 from ml.synthetic import city_photo_jpeg
+from photos.images import load_pixels
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ def test_cnn_rescores_stored_images_in_one_batch_with_the_models_own_output(
 
     assert services.photos_rescore(photo_ids=[*(p.pk for p in photos), waiting.pk]) == 3
 
-    from ml.images import load_pixels
+    from photos.images import load_pixels
 
     expected = cnn.predict(
         model, np.stack([load_pixels(city_photo_jpeg("paris", i), 32) for i in range(3)])

@@ -2,7 +2,6 @@ import io
 
 import numpy as np
 import pytest
-from django.core.files.base import ContentFile
 from django.core.management import call_command
 from PIL import Image
 
@@ -73,42 +72,6 @@ def test_synthetic_photos_are_deterministic_per_city_and_vary_per_photo():
     assert a.shape == (320, 320, 3) and np.abs(a - b).mean() > 1.0
     decoded = Image.open(io.BytesIO(city_photo_jpeg("oslo", 0, size=64)))
     assert decoded.format == "JPEG" and decoded.size == (64, 64)
-
-
-def test_seed_demo_fills_the_deck_through_the_generated_pipeline(
-    settings, django_capture_on_commit_callbacks
-):
-    from photos import services as photo_services
-    from photos.selectors import photo_image_url
-
-    settings.DEBUG = True
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", cities=3, per_city=2, stdout=io.StringIO())
-    photos = Photo.objects.all()
-    assert photos.count() == 6
-    for photo in photos:
-        assert photo.is_synthetic and photo.status == Photo.Status.PUBLISHED
-        assert photo.pipeline == Photo.Pipeline.GENERATED and photo.pipeline_step == ""
-        assert set(photo.analysis) == {"validate", "dedupe", "score", "publish"}
-        assert photo.content_sha256 and photo.perceptual_hash and not photo.incoming
-        assert photo.image.name.endswith(".jpg") and photo_image_url(photo=photo)
-    assert sorted(p.queue_position for p in photos) == list(range(6))
-    labels_in_queue_order = [p.city.slug for p in photos.order_by("queue_position")]
-    assert labels_in_queue_order != sorted(labels_in_queue_order)  # shuffled, not city by city
-
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert "exist already" in out.getvalue() and Photo.objects.count() == 6
-
-    # a byte-identical copy of a demo photo, uploaded, is a duplicate, not a new photo
-    city = photos.first().city
-    copy = ContentFile(city_photo_jpeg(city.slug, 0), name="x.jpg")
-    with django_capture_on_commit_callbacks(execute=True):
-        uploaded = photo_services.photo_create(image_file=copy, city=city)
-    uploaded.refresh_from_db()
-    assert uploaded.status == Photo.Status.DUPLICATE
-    assert uploaded.status_reason.startswith("Exact duplicate")
-    assert uploaded.duplicate_of.is_synthetic
 
 
 def test_score_photos_command_rescores_and_never_publishes(label_prior, published_photos):

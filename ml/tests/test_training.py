@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from ml import training
-from ml.images import load_pixels
 from ml.synthetic import city_photo_jpeg
+from photos.images import load_pixels
 
 
 def test_stratified_split_keeps_every_city_on_both_sides():

@@ -5,7 +5,7 @@ Swagger UI and ReDoc)."""
 import pytest
 from django.contrib.auth import get_user_model
 
-from ml.demo import demo_photos_create
+from ingest.demo import demo_photos_create
 from ml.services import model_version_label_prior_ensure
 
 from .conftest import DESKTOP

@@ -13,10 +13,11 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image
 
-from photos import archives, imports, services
+from ingest import archives, imports
+from ingest.runner import pipeline_run_step
 from photos.models import ImportBatch, Photo
-from photos.tests.test_pipeline import jpeg, png, textured
 from tests.factories import UserFactory
+from tests.pictures import jpeg, png, textured
 
 pytestmark = pytest.mark.django_db
 
@@ -293,7 +294,7 @@ def test_the_request_only_checks_a_zip_and_a_worker_unpacks_it_counting_real_byt
     # the worker counts what it really unpacks: with a lower limit now, the PNG is over it;
     # and a worker killed after the first photo (simulated) is redelivered: nothing twice
     settings.PHOTO_FETCH_MAX_BYTES = max(len(jpeg(textured(n))) for n in (11, 15)) + 10
-    real_create, created = services.photo_create, []
+    real_create, created = archives.photo_ingest, []
 
     def create_then_die(**kwargs):
         if created:
@@ -303,7 +304,7 @@ def test_the_request_only_checks_a_zip_and_a_worker_unpacks_it_counting_real_byt
     with (
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError, match="killed"),
-        mock.patch.object(services, "photo_create", create_then_die),
+        mock.patch.object(archives, "photo_ingest", create_then_die),
     ):
         archives.import_archive_unpack(batch_id=batch.pk)
     assert Photo.objects.count() == 1
@@ -340,7 +341,7 @@ def test_an_entry_whose_bytes_break_is_skipped_with_the_reason(
 
 def _run(photo, *steps):
     for step in steps:
-        services.pipeline_run_step(photo_id=photo.pk, step=step)
+        pipeline_run_step(photo_id=photo.pk, step=step)
         photo.refresh_from_db()
 
 
@@ -397,7 +398,7 @@ def test_of_two_good_copies_the_larger_is_kept_while_neither_is_in_the_deck(
 def test_a_step_that_crashes_marks_the_photo_failed_even_in_process(
     label_prior, image_server, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from photos import steps
+    from ingest import steps
 
     def broken(photo):
         raise RuntimeError("the gate fell over")

@@ -1,11 +1,11 @@
-"""Admin forms of the photos app."""
+"""Admin forms of the ways a photo enters: the import page and the "add photo" form."""
 
 from django import forms
 
 from core.errors import ApplicationError
+from photos.models import Photo
 
-from . import imports, services
-from .models import Photo
+from . import fetching, imports
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -92,7 +92,7 @@ class PhotoAdminForm(forms.ModelForm):
 
     def clean_image_url(self):
         url = self.cleaned_data.get("image_url", "")
-        if url and (problem := services.url_problem(url)):
+        if url and (problem := fetching.url_problem(url)):
             raise forms.ValidationError(problem)
         return url
 

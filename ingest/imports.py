@@ -1,5 +1,5 @@
 """How photos are imported: URL lists and CSV lines, single uploads, zip archives (see
-photos/archives.py) and folder trees. Each import is one ImportBatch whose photos go through the
+ingest/archives.py) and folder trees. Each import is one ImportBatch whose photos go through the
 analysis pipeline.
 
 Everything here is hostile input: URL rows are checked all or nothing, with the fetcher's own
@@ -14,9 +14,11 @@ from django.core.files import File
 from django.db import transaction
 
 from core.errors import ApplicationError
+from photos import images, records, selectors
+from photos.models import City, ImportBatch, Photo
 
-from . import archives, images, selectors, services
-from .models import City, ImportBatch, Photo
+from . import archives, fetching
+from .runner import photo_ingest
 
 # ---- URL lists and CSV ------------------------------------------------------------------------
 
@@ -60,7 +62,7 @@ def photos_import_rows(
     nothing is stored.
     """
     cities_by_key = selectors.cities_by_key()
-    candidate_urls = [url for _, url, _ in rows if services.url_problem(url) is None]
+    candidate_urls = [url for _, url, _ in rows if fetching.url_problem(url) is None]
     known_urls = set(
         Photo.objects.filter(image_url__in=candidate_urls).values_list("image_url", flat=True)
     )
@@ -68,7 +70,7 @@ def photos_import_rows(
     seen_urls: dict[str, int] = {}
     accepted: list[tuple[str, City | None]] = []
     for line_number, url, city_key in rows:
-        if problem := services.url_problem(url):
+        if problem := fetching.url_problem(url):
             errors[str(line_number)] = problem
             continue
         city = cities_by_key.get(city_key.lower()) if city_key else None
@@ -87,14 +89,14 @@ def photos_import_rows(
             details={"lines": errors},
         )
     with transaction.atomic():
-        batch = ImportBatch.objects.create(
+        batch = records.batch_create(
             source=ImportBatch.Source.URLS,
             label=label or f"{len(accepted)} URLs",
-            created_by=user,
+            user=user,
             total=len(accepted),
         )
         for url, city in accepted:
-            services.photo_create(image_url=url, city=city, source=source, batch=batch)
+            photo_ingest(image_url=url, city=city, source=source, batch=batch)
     return batch
 
 
@@ -127,10 +129,10 @@ def photos_import_request(
             "byte limit."
         )
     with transaction.atomic():
-        batch = ImportBatch.objects.create(
-            source=ImportBatch.Source.UPLOAD, label="1 file", created_by=user, total=1
+        batch = records.batch_create(
+            source=ImportBatch.Source.UPLOAD, label="1 file", user=user, total=1
         )
-        services.photo_create(image_file=file, city=target, source="upload", batch=batch)
+        photo_ingest(image_file=file, city=target, source="upload", batch=batch)
     return batch
 
 
@@ -167,16 +169,16 @@ def photos_import_folder(*, root: Path, user=None) -> ImportBatch:
     if not files:
         raise ApplicationError(f"No image files under {root}.")
     with transaction.atomic():
-        batch = ImportBatch.objects.create(
+        batch = records.batch_create(
             source=ImportBatch.Source.FOLDER,
             label=str(root)[-200:],
-            created_by=user,
+            user=user,
             total=len(files),
             skipped=skipped,
         )
         for path, city in files:
             with path.open("rb") as handle:
-                services.photo_create(
+                photo_ingest(
                     image_file=File(handle), city=city, source="folder import", batch=batch
                 )
     return batch

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from core.errors import ApplicationError
-from photos import archives, imports, selectors
+from ingest import archives, imports
+from photos import selectors
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""photos.fetching: the URL fetcher connects to exactly the address it checked (SSRF), follows
+"""ingest.fetching: the URL fetcher connects to exactly the address it checked (SSRF), follows
 redirects by the same rules, and keeps to its size and time limits. Against local servers only:
 host names are answered by resolve() stubs, so nothing here needs DNS."""
 
@@ -9,9 +9,9 @@ import time
 import pytest
 import trustme
 
-from photos import fetching
-from photos.fetching import UnsafeURL, download, is_public, parse_photo_url
-from photos.pipeline import StopPipeline, TransientStepError
+from ingest import fetching
+from ingest.fetching import UnsafeURL, download, is_public, parse_photo_url
+from ingest.pipeline import StopPipeline, TransientStepError
 from tests.image_server import ImageServer
 
 PHOTO = b"\xff\xd8\xff\xe0 a photo, as far as the fetcher cares"

@@ -97,12 +97,12 @@ def check_pipelines(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 checks.Error(
                     f"settings.{setting} must hold each of {', '.join(REQUIRED_STEPS)} once, in "
                     f"that order, and end with publish; it is {', '.join(names)}.",
-                    id="photos.E001",
+                    id="ingest.E001",
                 )
             )
         if pipeline == "import" and names[0] != "fetch":
             problems.append(
-                checks.Error(f"settings.{setting} must start with fetch.", id="photos.E002")
+                checks.Error(f"settings.{setting} must start with fetch.", id="ingest.E002")
             )
         for path in _paths(pipeline):
             try:
@@ -110,7 +110,7 @@ def check_pipelines(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             except ImportError as error:
                 problems.append(
                     checks.Error(
-                        f"settings.{setting}: {path} cannot be imported: {error}", id="photos.E003"
+                        f"settings.{setting}: {path} cannot be imported: {error}", id="ingest.E003"
                     )
                 )
     return problems

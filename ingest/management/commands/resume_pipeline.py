@@ -3,11 +3,10 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
-from django.db.models import Q
 from django.utils import timezone
 
-from photos import services
-from photos.models import Photo
+from ingest.runner import pipeline_resume
+from photos import selectors
 
 
 class Command(BaseCommand):
@@ -21,9 +20,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, idle_minutes, **options):
         idle_since = timezone.now() - timedelta(minutes=idle_minutes)
-        stalled = Photo.objects.exclude(pipeline_step="").filter(
-            Q(status=Photo.Status.FAILED)
-            | Q(status=Photo.Status.PENDING, updated_at__lt=idle_since)
-        )
-        resumed = services.pipeline_resume(photo_ids=list(stalled.values_list("pk", flat=True)))
+        resumed = pipeline_resume(photo_ids=selectors.photo_ids_stalled(idle_since=idle_since))
         self.stdout.write(self.style.SUCCESS(f"Queued {resumed} photos again."))

@@ -1,5 +1,6 @@
-"""The photos app's pipeline steps (see photos/pipeline.py): fetch, validate, quality, dedupe,
-publish. Each takes the photo, does one thing, and returns its output for ``analysis``."""
+"""The pipeline steps (see ingest/pipeline.py): fetch, validate, quality, dedupe, score,
+publish. Each takes the photo, does one thing, and returns its output for ``analysis``; what it
+stores goes through photos' (and ml's) services."""
 
 import hashlib
 
@@ -8,8 +9,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from PIL import Image
 
-from . import fetching, images, selectors, services
-from .models import Photo
+from ml import services as ml_services
+from photos import images
+from photos import selectors as photo_selectors
+from photos import services as photo_services
+from photos.images import ImageProblem, open_checked
+from photos.models import Photo
+
+from . import fetching
 from .pipeline import Rejected, StopPipeline, TransientStepError
 
 DEDUPE_LOCK_KEY = 7_402_113  # any constant: the PostgreSQL advisory lock of the dedupe step
@@ -26,7 +33,7 @@ def fetch(photo: Photo) -> dict:
         stored = photo.incoming or photo.image
         return {"skipped": "received already", "bytes": stored.size}
     download = fetching.download(photo.image_url)
-    services.photo_store_incoming(photo_id=photo.pk, content=download.content)
+    photo_services.photo_store_incoming(photo_id=photo.pk, content=download.content)
     return {
         "url": download.url,
         "redirects": download.redirects,
@@ -52,8 +59,6 @@ def validate(photo: Photo) -> dict:
     upright without metadata, with its format's extension and a random name, a normalised JPEG
     and a thumbnail. The received bytes are deleted either way; their SHA-256 is kept for
     dedupe."""
-    from ml.images import ImageProblem, open_checked
-
     if not photo.incoming:
         if photo.image:  # a redelivered run: the files were stored before the worker died
             return photo.analysis.get("validate", {}).get("output") or {"validated": "before"}
@@ -61,9 +66,9 @@ def validate(photo: Photo) -> dict:
     try:
         sha = _sha256(photo.incoming)
         with photo.incoming.open("rb") as handle:
-            decoded = open_checked(handle, max_pixels=settings.ML_MAX_IMAGE_PIXELS)
+            decoded = open_checked(handle)
     except ImageProblem as problem:
-        services.photo_discard_incoming(photo_id=photo.pk)
+        photo_services.photo_discard_incoming(photo_id=photo.pk)
         raise Rejected(str(problem)) from problem
     except OSError as error:
         raise TransientStepError(f"The received file cannot be read: {error}") from error
@@ -82,7 +87,7 @@ def validate(photo: Photo) -> dict:
     normalized.thumbnail((settings.PHOTO_NORMALIZED_MAX_SIDE,) * 2, Image.Resampling.LANCZOS)
     thumbnail = straight.copy()
     thumbnail.thumbnail((settings.PHOTO_THUMBNAIL_SIDE,) * 2, Image.Resampling.LANCZOS)
-    services.photo_store_validated(
+    photo_services.photo_store_validated(
         photo_id=photo.pk,
         image=content,
         extension=extension,
@@ -119,7 +124,7 @@ def dedupe(photo: Photo) -> dict:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DEDUPE_LOCK_KEY])
-        match = selectors.dedupe_nearest(
+        match = photo_selectors.dedupe_nearest(
             photo_id=photo.pk, sha256=photo.content_sha256, perceptual_hash=phash
         )
         if match is not None:
@@ -130,11 +135,11 @@ def dedupe(photo: Photo) -> dict:
             match is not None
             and match.photo.status == Photo.Status.PENDING
             and _pixels(photo) > _pixels(match.photo)
-            and services.photo_supersede(photo_id=match.photo.pk, by_photo_id=photo.pk)
+            and photo_services.photo_supersede(photo_id=match.photo.pk, by_photo_id=photo.pk)
         ):
             output["kept_instead_of"] = match.photo.pk
             match = None
-        services.photo_record_hashes(
+        photo_services.photo_record_hashes(
             photo_id=photo.pk,
             perceptual_hash=phash,
             duplicate_of_id=match.photo.pk if match else None,
@@ -186,10 +191,26 @@ def quality(photo: Photo) -> dict:
     return output
 
 
+# ---- score ----------------------------------------------------------------------------------
+
+
+def score(photo: Photo) -> dict:
+    """Store the active model version's array on the photo (only publish puts it in the deck)."""
+    try:
+        version, array = ml_services.photo_score_for_pipeline(photo_id=photo.pk)
+    except ml_services.CannotScore as reason:
+        raise TransientStepError(str(reason)) from reason  # e.g. no model yet: retry later
+    top = sorted(zip(version.classes, array, strict=True), key=lambda item: -item[1])[:3]
+    return {"model": version.name, "top": [[slug, round(p, 4)] for slug, p in top]}
+
+
 # ---- publish --------------------------------------------------------------------------------
 
 
 def publish(photo: Photo) -> dict:
     """The photo gets its place at the end of the queue and enters the deck: the only way in."""
-    position = services.photo_publish(photo_id=photo.pk)
+    try:
+        position = photo_services.photo_publish(photo_id=photo.pk)
+    except photo_services.NotPublishable as gone:
+        raise StopPipeline(gone.status, gone.reason) from gone
     return {"queue_position": position}

@@ -13,14 +13,16 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from celery import shared_task
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
 from core.errors import ApplicationError
+from photos import images, records, selectors
+from photos.models import City, ImportBatch
 
-from . import images, selectors, services
-from .models import City, ImportBatch
+from .runner import photo_ingest
 
 # Compression methods Python's zipfile can unpack: stored, deflate, bzip2, LZMA.
 ZIP_METHODS = {
@@ -199,8 +201,6 @@ def starts_as_zip(file) -> bool:
 def photos_import_zip(*, archive, city: City | None = None, user=None) -> ImportBatch:
     """Check a zip archive (``archive_plan``), keep it in the private storage where workers can
     read it, and queue its unpacking: the request does not unpack anything."""
-    from .tasks import unpack_import_archive
-
     if not starts_as_zip(archive):
         raise ApplicationError("Not a readable zip archive: it does not start like one.")
     try:
@@ -212,16 +212,14 @@ def photos_import_zip(*, archive, city: City | None = None, user=None) -> Import
     archive.seek(0)
     label = PurePosixPath(getattr(archive, "name", "") or "archive.zip").name[-200:]
     with transaction.atomic():
-        batch = ImportBatch(
+        batch = records.batch_create(
             source=ImportBatch.Source.ZIP,
             label=label,
-            created_by=user,
+            user=user,
             total=len(plan.entries),
-            status=ImportBatch.Status.UNPACKING,
             skipped=plan.skipped,
+            archive=File(archive),
         )
-        batch.archive.save(services.random_file_name(".zip"), File(archive), save=False)
-        batch.save()
         transaction.on_commit(
             lambda: unpack_import_archive.delay(batch.pk, city.pk if city else None), robust=True
         )
@@ -266,15 +264,13 @@ def import_archive_unpack(*, batch_id: int, city_id: int | None = None) -> None:
     """Unpack a checked archive (run by a worker): each image entry becomes a photo in the
     pipeline; entries that break a limit or cannot be unpacked are listed in the batch's
     ``skipped``. Idempotent: a redelivered task skips the entries it imported before."""
-    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    batch = selectors.batch_get(batch_id=batch_id)
     if batch is None or batch.status != ImportBatch.Status.UNPACKING:
         return
     if not batch.archive:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED, error="The uploaded archive is gone."
-        )
+        records.batch_fail(batch_id=batch_id, error="The uploaded archive is gone.")
         return
-    default_city = City.objects.filter(pk=city_id).first() if city_id else None
+    default_city = selectors.city_get_by_id(city_id=city_id) if city_id else None
     done_sources = set(batch.photos.values_list("source", flat=True))
     skipped = list(batch.skipped)
     try:
@@ -295,23 +291,14 @@ def import_archive_unpack(*, batch_id: int, city_id: int | None = None) -> None:
                     if source in done_sources:
                         continue
                     spool.seek(0)
-                    services.photo_create(
-                        image_file=File(spool), city=city, source=source, batch=batch
-                    )
+                    photo_ingest(image_file=File(spool), city=city, source=source, batch=batch)
     except (ApplicationError, zipfile.BadZipFile, OSError, EOFError) as error:
         message = getattr(error, "message", None) or str(error)
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED, error=f"The archive cannot be unpacked: {message}"
-        )
-        batch.archive.delete(save=False)
+        records.batch_fail(batch_id=batch_id, error=f"The archive cannot be unpacked: {message}")
         return
-    imported = batch.photos.count()
-    with transaction.atomic():
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.QUEUED if imported else ImportBatch.Status.FAILED,
-            error="" if imported else "No entry of the archive could be imported.",
-            total=imported,
-            skipped=skipped,
-            archive="",
-        )
-    batch.archive.storage.delete(batch.archive.name)
+    records.batch_unpacked(batch_id=batch_id, skipped=skipped)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def unpack_import_archive(batch_id: int, city_id: int | None = None) -> None:
+    import_archive_unpack(batch_id=batch_id, city_id=city_id)

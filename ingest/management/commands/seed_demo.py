@@ -6,9 +6,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from ml import demo, services
+from ingest import demo
+from ingest.runner import pipeline_resume
+from ml import selectors as ml_selectors
+from ml import services
 from ml.models import ModelVersion
-from photos import services as photo_services
+from photos import selectors as photo_selectors
 from photos.models import Photo
 
 DEMO_MODEL_NAME = "demo-mobilenetv3small"
@@ -38,15 +41,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, cities, per_city, seed, force, train, **options):
         version = services.model_version_label_prior_ensure()
-        existing = Photo.objects.filter(source=demo.DEMO_SOURCE).count()
+        existing = photo_selectors.photo_count(source=demo.DEMO_SOURCE)
         if existing and not force:
             self.stdout.write(f"{existing} demo photos exist already; use --force to add more.")
-            stalled = Photo.objects.filter(
-                source=demo.DEMO_SOURCE, status__in=[Photo.Status.PENDING, Photo.Status.FAILED]
-            ).exclude(pipeline_step="")
-            if resumed := photo_services.pipeline_resume(
-                photo_ids=list(stalled.values_list("pk", flat=True))
-            ):
+            stalled = photo_selectors.photo_ids_stalled(source=demo.DEMO_SOURCE)
+            if resumed := pipeline_resume(photo_ids=stalled):
                 self.stdout.write(f"{resumed} of them were not through the pipeline: queued.")
         else:
             total = cities * per_city
@@ -61,9 +60,9 @@ class Command(BaseCommand):
                     )
             except ValueError as error:
                 raise CommandError(str(error)) from error
-            published = Photo.objects.filter(
+            published = photo_selectors.photo_count(
                 source=demo.DEMO_SOURCE, status=Photo.Status.PUBLISHED
-            ).count()
+            )
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Created {total} synthetic photos; {published} in the deck "
@@ -75,7 +74,7 @@ class Command(BaseCommand):
         self._ensure_demo_admin()
 
     def _train_demo_model(self):
-        if ModelVersion.objects.filter(kind=ModelVersion.Kind.KERAS).exists():
+        if ml_selectors.model_version_list().filter(kind=ModelVersion.Kind.KERAS).exists():
             self.stdout.write("A trained model version exists already; not training another.")
             return
         call_command(

@@ -5,38 +5,18 @@ import io
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from photos import imports, services, steps
+from ingest import imports, steps
+from ingest.runner import pipeline_resume, pipeline_run_step
 from photos.models import ImportBatch, Photo
 from photos.selectors import batch_counts
 from tests.factories import UserFactory
+from tests.pictures import jpeg, png, textured
 
 pytestmark = pytest.mark.django_db
-
-
-def textured(seed: int, size=(480, 360), brightness=1.0) -> Image.Image:
-    """A sharp, contrasty test picture, different for every seed."""
-    rng = np.random.default_rng(seed)
-    blocks = rng.integers(30, 225, size=(size[1] // 24 + 1, size[0] // 24 + 1, 3))
-    pixels = np.kron(blocks, np.ones((24, 24, 1)))[: size[1], : size[0]]
-    pixels = pixels + rng.normal(0, 12, pixels.shape)
-    return Image.fromarray(np.clip(pixels * brightness, 0, 255).astype(np.uint8))
-
-
-def jpeg(image: Image.Image, quality=90) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
-
-
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def run_import(capture, **kwargs) -> ImportBatch:
@@ -120,13 +100,13 @@ def test_a_step_run_twice_ends_the_same_and_a_stale_delivery_does_nothing(
     assert steps.fetch(photo)["skipped"]  # the bytes are there: a redelivered fetch does nothing
     assert len(image_server.requests) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.pipeline_run_step(photo_id=photo.pk, step="fetch") == "validate"
+        assert pipeline_run_step(photo_id=photo.pk, step="fetch") == "validate"
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PUBLISHED
     assert not photo.incoming and not Path(received).exists()  # validated: the bytes are gone
     analysis = photo.analysis
     for step in ("fetch", "validate", "quality", "publish"):
-        assert services.pipeline_run_step(photo_id=photo.pk, step=step) is None
+        assert pipeline_run_step(photo_id=photo.pk, step=step) is None
     photo.refresh_from_db()
     assert photo.analysis == analysis
     before = dict(photo.analysis["validate"]["output"])
@@ -149,7 +129,7 @@ def test_transient_errors_retry_then_fail_and_the_photo_can_be_resumed(
 
     image_server.image("/flaky.jpg", jpeg(textured(12)))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.pipeline_resume(photo_ids=[photo.pk]) == 1
+        assert pipeline_resume(photo_ids=[photo.pk]) == 1
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PUBLISHED
 

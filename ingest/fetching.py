@@ -24,9 +24,11 @@ import certifi
 import idna
 from django.conf import settings
 
+from photos.models import Photo
+
 from .pipeline import Rejected, TransientStepError
 
-MAX_URL_LENGTH = 2000
+MAX_URL_LENGTH = Photo._meta.get_field("image_url").max_length
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECTS = {301, 302, 303, 307, 308}
 HEADERS = {"User-Agent": "CityVibes-ingest/1.0", "Accept": "image/*", "Accept-Encoding": "identity"}
@@ -105,6 +107,16 @@ def _host(text: str) -> str:
     return host
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a photo's image URL, or None when it can: what this accepts is what
+    ``download`` will fetch."""
+    try:
+        parse_photo_url(url)
+    except UnsafeURL as problem:
+        return str(problem)
+    return None
+
+
 def parse_photo_url(url: str) -> PhotoURL:
     """Parse strictly, without DNS: raise UnsafeURL for anything another parser could read
     differently (userinfo, backslashes, ambiguous ports...). The fragment is dropped."""
@@ -133,7 +145,8 @@ def _encode(text: str) -> str:
 
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """photos.steps._is_public, plus the IPv4 inside NAT64/6to4/Teredo and no reserved IPv6."""
+    """A globally routable unicast address; IPv4 wrapped in IPv6 (mapped, NAT64, 6to4, Teredo) is
+    judged by the IPv4 inside, and reserved IPv6 is refused."""
     if address.version == 6:
         if address.ipv4_mapped is not None:
             return is_public(address.ipv4_mapped)

@@ -31,7 +31,7 @@ def test_photo_changelist_shows_thumbnails_and_top_cities(admin_client, publishe
 def test_bulk_import_of_pasted_lines(
     admin_client, label_prior, image_server, django_capture_on_commit_callbacks
 ):
-    from photos.tests.test_pipeline import jpeg, textured
+    from tests.pictures import jpeg, textured
 
     one = image_server.image("/1.jpg", jpeg(textured(1)))
     two = image_server.image("/2.jpg", jpeg(textured(2)))
@@ -127,7 +127,8 @@ def test_reject_action_needs_change_permission(client, published_photos):
 def test_admin_imports_a_zip_and_a_single_image(
     admin_client, label_prior, django_capture_on_commit_callbacks
 ):
-    from photos.tests.test_pipeline import _zip, jpeg, textured
+    from ingest.tests.test_pipeline import _zip
+    from tests.pictures import jpeg, textured
 
     archive = SimpleUploadedFile(
         "set.zip", _zip({"kyoto/a.jpg": jpeg(textured(71)), "b.jpg": jpeg(textured(72))}).read()
@@ -150,7 +151,7 @@ def test_admin_imports_a_zip_and_a_single_image(
 def test_a_photo_added_in_the_admin_goes_through_the_pipeline(
     admin_client, label_prior, image_server, django_capture_on_commit_callbacks
 ):
-    from photos.tests.test_pipeline import jpeg, textured
+    from tests.pictures import jpeg, textured
 
     upload = SimpleUploadedFile("mine.jpg", jpeg(textured(91)), "image/jpeg")
     url = image_server.image("/remote.jpg", jpeg(textured(92)))

@@ -7,19 +7,12 @@ from collections.abc import Callable
 
 from django.core.files.base import ContentFile
 
+from ml.synthetic import DEMO_CITIES, city_photo_jpeg
 from photos import selectors as photo_selectors
-from photos import services as photo_services
 from photos.models import Photo
 
-from .synthetic import city_photo_jpeg
+from .runner import photo_ingest
 
-DEMO_CITIES = (
-    "amsterdam", "bangkok", "barcelona", "berlin", "buenos-aires", "cape-town", "chicago",
-    "copenhagen", "dubai", "edinburgh", "hong-kong", "istanbul", "kyoto", "lisbon", "london",
-    "mexico-city", "new-york", "paris", "prague", "reykjavik", "rio-de-janeiro", "rome",
-    "san-francisco-bay-area", "seoul", "singapore", "stockholm", "sydney", "tokyo", "vancouver",
-    "vienna",
-)  # fmt: skip
 DEMO_SOURCE = "demo (synthetic)"
 
 
@@ -45,7 +38,7 @@ def demo_photos_create(
     random.Random(seed).shuffle(jobs)
     for done, (city, index) in enumerate(jobs, start=1):
         image = ContentFile(city_photo_jpeg(city.slug, index), name=f"{city.slug}-{index:03d}.jpg")
-        photo_services.photo_create(
+        photo_ingest(
             image_file=image,
             city=city,
             source=DEMO_SOURCE,

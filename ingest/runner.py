@@ -1,0 +1,161 @@
+"""The pipeline runner and its Celery task: a photo enters (``photo_ingest``), each step runs as
+one task (``run_pipeline_step``), records its result through photos' services and queues the
+next after commit; transient failures are retried, then the photo is failed; ``pipeline_resume``
+queues failed and stalled photos again."""
+
+import logging
+import random
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+
+from core import metrics
+from core.errors import ApplicationError
+from photos import records
+from photos import selectors as photo_selectors
+from photos import services as photo_services
+from photos.models import City, ImportBatch, Photo
+
+from . import fetching
+from . import pipeline as pipeline_steps
+
+logger = logging.getLogger(__name__)
+
+
+def photo_ingest(
+    *,
+    image_url: str = "",
+    image_file: File | None = None,
+    city: City | None = None,
+    source: str = "",
+    is_synthetic: bool = False,
+    batch: ImportBatch | None = None,
+    pipeline: str = Photo.Pipeline.IMPORT,
+) -> Photo:
+    """A new photo at the first step of its pipeline, queued once the transaction commits. A URL
+    is checked with the fetcher's own parser: what is accepted here is what will be fetched."""
+    if image_url and (problem := fetching.url_problem(image_url)):
+        raise ApplicationError(problem)
+    with transaction.atomic():
+        photo = photo_services.photo_create(
+            pipeline=pipeline,
+            first_step=pipeline_steps.step_names(pipeline)[0],
+            image_url=image_url,
+            image_file=image_file,
+            city=city,
+            source=source,
+            is_synthetic=is_synthetic,
+            batch=batch,
+        )
+        # robust: a broker outage must not turn a committed upload into an error; the photo
+        # stays pending and `manage.py resume_pipeline` picks it up later.
+        transaction.on_commit(lambda: queue_step(photo.pk, photo.pipeline_step), robust=True)
+    return photo
+
+
+def queue_step(photo_id: int, step: str) -> None:
+    run_pipeline_step.apply_async((photo_id, step), queue=pipeline_steps.queue_for(step))
+
+
+def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
+    """Run one step of one photo and hand on to the next; returns the next step's name ("" at
+    the end), or None when there was nothing to do: the photo is gone or left its pipeline
+    (rejected by an admin, superseded by a better copy), or this step ran already (a
+    redelivered task). TransientStepError propagates, for the task to retry."""
+    photo = photo_selectors.photo_in_pipeline(photo_id=photo_id)
+    if photo is None:
+        return None
+    if photo.pipeline_step != step:
+        # A redelivered task (its worker died after recording the step). If that worker died
+        # before handing on, the next step was never queued: queue it again (steps are
+        # idempotent, so a second run of an already queued step is harmless).
+        names = pipeline_steps.step_names(photo.pipeline)
+        if (
+            photo.pipeline_step in names
+            and step in names
+            and names.index(photo.pipeline_step) > names.index(step)
+        ):
+            queue_step(photo_id, photo.pipeline_step)
+        return None
+    function = pipeline_steps.step_function(photo.pipeline, step)
+    started = time.perf_counter()
+    try:
+        output, stop = function(photo), None
+    except pipeline_steps.StopPipeline as signal:
+        output, stop = signal.output, signal
+    seconds = time.perf_counter() - started
+    metrics.PIPELINE_STEPS.labels(step=step, outcome="stopped" if stop else "next").observe(seconds)
+    record = {
+        "output": output,
+        "duration_ms": round(seconds * 1000, 1),
+        "error": stop.reason if stop else None,
+    }
+    following = "" if stop else pipeline_steps.next_step(photo.pipeline, step)
+    with transaction.atomic():
+        recorded = records.photo_record_step(
+            photo_id=photo_id,
+            step=step,
+            record=record,
+            next_step=following,
+            stop=(stop.status, stop.reason) if stop else None,
+        )
+        if not recorded:
+            return None  # a concurrent run of the same step recorded it first
+        if following:
+            transaction.on_commit(lambda: queue_step(photo_id, following), robust=True)
+    return following
+
+
+def pipeline_resume(*, photo_ids: list[int]) -> int:
+    """Queue the pending step of failed or stalled photos again; returns how many."""
+    with transaction.atomic():
+        resumable = records.photos_back_to_pending(photo_ids=photo_ids)
+        for photo_id, step in resumable:
+            transaction.on_commit(lambda p=photo_id, s=step: queue_step(p, s), robust=True)
+    return len(resumable)
+
+
+def backoff_seconds(retries: int) -> float:
+    """Exponential backoff with jitter: about 1, 2, 4 ... seconds, at most 60."""
+    return min(60.0, 2.0**retries) * random.uniform(0.5, 1.5)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,  # a killed worker's step is delivered again, not lost
+)
+def run_pipeline_step(self, photo_id: int, step: str) -> str | None:
+    """Run one step. A transient error is retried PHOTO_STEP_MAX_RETRIES times (the one limit:
+    it is passed to Celery's retry too), then the photo is recorded as failed after that many
+    tries, a warning rather than a crash. A step that crashes marks the photo failed at once
+    (here, not in an on_failure hook, which in-process tasks never reach), with the traceback in
+    the log."""
+    try:
+        return pipeline_run_step(photo_id=photo_id, step=step)
+    except pipeline_steps.TransientStepError as error:
+        limit = settings.PHOTO_STEP_MAX_RETRIES
+        if self.request.retries >= limit:
+            tries = self.request.retries + 1
+            logger.warning("pipeline step failed for good", extra={"photo": photo_id, "step": step})
+            records.photo_record_failure(
+                photo_id=photo_id,
+                step=step,
+                error=f"{error} (failed after {tries} {'try' if tries == 1 else 'tries'})",
+            )
+            return None
+        if self.request.is_eager:  # in-process (no broker): try again at once, no sleeping
+            retry = run_pipeline_step.apply((photo_id, step), retries=self.request.retries + 1)
+            return retry.get()
+        raise self.retry(
+            exc=error, countdown=backoff_seconds(self.request.retries), max_retries=limit
+        ) from error
+    except Exception as error:
+        logger.exception("pipeline step crashed", extra={"photo": photo_id, "step": step})
+        records.photo_record_failure(
+            photo_id=photo_id, step=step, error=f"{type(error).__name__}: {error}"
+        )
+        return None

@@ -1,0 +1,7 @@
+"""The app's Celery tasks, for Celery's autodiscovery: each is defined next to the code that
+queues it (the runner, the archive unpacker)."""
+
+from .archives import unpack_import_archive
+from .runner import run_pipeline_step
+
+__all__ = ["run_pipeline_step", "unpack_import_archive"]

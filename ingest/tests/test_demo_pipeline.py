@@ -1,0 +1,82 @@
+"""The README's demo path in small: seed synthetic photos, train the demo CNN, activate it, and
+check it on fresh held-out synthetic photos; plus the recorded ground-truth city styles."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+
+import ml
+from ingest.runner import photo_ingest
+from ml.models import ModelVersion
+from ml.synthetic import DEMO_CITIES, city_photo_jpeg, city_style
+from photos.models import Photo
+from photos.selectors import photo_image_url
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+STYLES_FILE = Path(ml.__file__).resolve().parent / "data" / "demo_city_styles.json"
+
+
+def test_seed_demo_trains_a_cnn_that_recognises_fresh_photos_far_above_chance(label_prior):
+    call_command("seed_demo", "--cities", "4", "--per-city", "12", "--train")
+
+    version = ModelVersion.objects.get(is_active=True)
+    assert version.kind == ModelVersion.Kind.KERAS and version.name == "demo-mobilenetv3small"
+    deck = Photo.objects.filter(status=Photo.Status.PUBLISHED)
+    assert deck.count() == 48 and not deck.exclude(model_version=version).exists()
+    held_out = version.metrics["synthetic_held_out"]
+    assert held_out["validation_count"] == 4 * 10 and held_out["chance_accuracy"] == 0.25
+    assert held_out["top1_accuracy"] >= 0.6, held_out
+
+    with pytest.raises(CommandError, match="below --min-top1"):
+        call_command("evaluate_model", "--per-city", "2", "--min-top1", "1.01")
+
+
+def test_evaluate_model_refuses_a_version_without_a_cnn(label_prior):
+    with pytest.raises(CommandError, match="not a trained CNN"):
+        call_command("evaluate_model")
+
+
+def test_recorded_city_styles_are_the_ones_the_drawings_use():
+    recorded = json.loads(STYLES_FILE.read_text())
+    assert sorted(recorded) == sorted(DEMO_CITIES)
+    for slug, style in recorded.items():
+        assert style == city_style(slug).as_dict()
+
+
+@pytest.mark.django_db
+def test_seed_demo_fills_the_deck_through_the_generated_pipeline(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.DEBUG = True
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", cities=3, per_city=2, stdout=io.StringIO())
+    photos = Photo.objects.all()
+    assert photos.count() == 6
+    for photo in photos:
+        assert photo.is_synthetic and photo.status == Photo.Status.PUBLISHED
+        assert photo.pipeline == Photo.Pipeline.GENERATED and photo.pipeline_step == ""
+        assert set(photo.analysis) == {"validate", "dedupe", "score", "publish"}
+        assert photo.content_sha256 and photo.perceptual_hash and not photo.incoming
+        assert photo.image.name.endswith(".jpg") and photo_image_url(photo=photo)
+    assert sorted(p.queue_position for p in photos) == list(range(6))
+    labels_in_queue_order = [p.city.slug for p in photos.order_by("queue_position")]
+    assert labels_in_queue_order != sorted(labels_in_queue_order)  # shuffled, not city by city
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "exist already" in out.getvalue() and Photo.objects.count() == 6
+
+    # a byte-identical copy of a demo photo, uploaded, is a duplicate, not a new photo
+    city = photos.first().city
+    copy = ContentFile(city_photo_jpeg(city.slug, 0), name="x.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        uploaded = photo_ingest(image_file=copy, city=city)
+    uploaded.refresh_from_db()
+    assert uploaded.status == Photo.Status.DUPLICATE
+    assert uploaded.status_reason.startswith("Exact duplicate")
+    assert uploaded.duplicate_of.is_synthetic

@@ -1,0 +1,113 @@
+"""Writes the analysis pipeline (ingest/) makes on photos' models: import batches, and each
+step's record on a photo, under the photo's row lock."""
+
+from django.core.files import File
+from django.db import transaction
+
+from .models import ImportBatch, Photo
+from .services import random_file_name
+
+
+def batch_create(
+    *,
+    source: str,
+    label: str,
+    user=None,
+    total: int,
+    skipped: list[dict] | None = None,
+    archive: File | None = None,
+) -> ImportBatch:
+    """A new import batch; with ``archive``, waiting for a worker to unpack it (the archive is
+    kept in the private storage until then)."""
+    batch = ImportBatch(
+        source=source,
+        label=label[:200],
+        created_by=user,
+        total=total,
+        skipped=skipped or [],
+        status=ImportBatch.Status.UNPACKING if archive is not None else ImportBatch.Status.QUEUED,
+    )
+    if archive is not None:
+        batch.archive.save(random_file_name(".zip"), archive, save=False)
+    batch.save()
+    return batch
+
+
+def batch_unpacked(*, batch_id: int, skipped: list[dict]) -> None:
+    """An archive's photos are all queued (or none could be: then the batch failed); the archive
+    is deleted."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    imported = batch.photos.count()
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=ImportBatch.Status.QUEUED if imported else ImportBatch.Status.FAILED,
+        error="" if imported else "No entry of the archive could be imported.",
+        total=imported,
+        skipped=skipped,
+        archive="",
+    )
+    if batch.archive:
+        batch.archive.storage.delete(batch.archive.name)
+
+
+def batch_fail(*, batch_id: int, error: str) -> None:
+    """The batch failed before its photos were queued; its archive (if any) is deleted."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=ImportBatch.Status.FAILED, error=error[:2000], archive=""
+    )
+    if batch.archive:
+        batch.archive.storage.delete(batch.archive.name)
+
+
+def photo_record_step(
+    *, photo_id: int, step: str, record: dict, next_step: str, stop: tuple[str, str] | None
+) -> bool:
+    """Record one step's result (``analysis[step]``) under the photo's row lock and move it on to
+    ``next_step`` ("" at the end); ``stop`` = (status, reason) takes it out of its pipeline.
+    False when nothing was recorded: a concurrent run of the same step got there first, or the
+    photo left its pipeline meanwhile."""
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is None or photo.pipeline_step != step:
+            return False
+        photo.analysis = {**photo.analysis, step: record}
+        photo.pipeline_step = next_step
+        fields = ["analysis", "pipeline_step", "updated_at"]
+        if stop is not None:
+            photo.status, photo.status_reason = stop[0], stop[1][:2000]
+            fields += ["status", "status_reason"]
+        photo.save(update_fields=fields)
+    return True
+
+
+def photo_record_failure(*, photo_id: int, step: str, error: str) -> None:
+    """A step kept failing: the photo is marked failed (out of the deck) with the reason; the
+    step stays recorded as next, so it can be resumed."""
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is None or photo.pipeline_step != step or photo.status != Photo.Status.PENDING:
+            return
+        photo.analysis = {
+            **photo.analysis,
+            step: {"output": {}, "duration_ms": None, "error": error},
+        }
+        photo.status = Photo.Status.FAILED
+        photo.status_reason = f"Step '{step}' failed: {error}"[:2000]
+        photo.save(update_fields=["analysis", "status", "status_reason", "updated_at"])
+
+
+def photos_back_to_pending(*, photo_ids: list[int]) -> list[tuple[int, str]]:
+    """Failed photos back to pending at the step that failed; (photo id, step) of each of them
+    and of the pending ones, for the caller to queue again (after commit)."""
+    resumable = []
+    with transaction.atomic():
+        for photo in (
+            Photo.objects.select_for_update()
+            .filter(pk__in=photo_ids, status__in=[Photo.Status.PENDING, Photo.Status.FAILED])
+            .exclude(pipeline_step="")
+        ):
+            if photo.status == Photo.Status.FAILED:
+                photo.status, photo.status_reason = Photo.Status.PENDING, ""
+                photo.save(update_fields=["status", "status_reason", "updated_at"])
+            resumable.append((photo.pk, photo.pipeline_step))
+    return resumable
