@@ -51,6 +51,7 @@ loadtest: install-test $(VENV)/.load-installed
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-test
 	$(BIN)/ruff format .

@@ -11,7 +11,7 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def label_prior(db):
-    from ml.services import model_version_label_prior_ensure
+    from ml.scoring import model_version_label_prior_ensure
 
     return model_version_label_prior_ensure()
 

@@ -22,11 +22,9 @@ Prints the tables for docs/BENCHMARKS.md and exits 1 if any consistency check fa
 """
 
 import argparse
-import csv
 import io
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -35,106 +33,19 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-LOAD_DB = "cityvibes_load"
-PORT = 8765
-
-
-def _recreate_database(admin_url: str) -> str:
-    import psycopg2
-
-    connection = psycopg2.connect(admin_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {LOAD_DB}")
-    connection.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{LOAD_DB}"
-
-
-def _server_env(args, workdir: Path, database_url: str) -> dict:
-    redis = args.redis.rstrip("/")
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cityvibes.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, no TLS proxy
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": f"{redis}/14",
-        "CACHE_URL": f"{redis}/13",
-        # A killed worker's tasks come back after 20 s instead of an hour.
-        "CELERY_VISIBILITY_TIMEOUT": "20",
-        "CELERY_UNACKED_RESTORE_INTERVAL": "5",
-        "MEDIA_ROOT": str(workdir / "media"),
-        "PRIVATE_FILES_ROOT": str(workdir / "private"),
-        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
-        "LOG_FORMAT": "json",
-        "METRICS_TOKEN": secrets.token_urlsafe(32),
-        "PHOTO_FETCH_ALLOWED_HOSTS": "localhost",
-        # Every simulated person comes from 127.0.0.1, so the per-IP limits are off; the
-        # per-user swipe limit is raised for FastSwiper (no pause) and still checked per request.
-        "API_THROTTLE_RATES": "swipes_user=6000/min,swipes_ip=none,guest_ip=none",
-        "WEB_CONCURRENCY": str(args.web_workers),
-        "GUNICORN_THREADS": str(args.threads),
-        "GUNICORN_BIND": f"127.0.0.1:{PORT}",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-
-
-def _manage(env: dict, *arguments: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(arguments)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-class Process:
-    """A server process group that can be killed outright and started again."""
-
-    def __init__(self, name: str, command: list[str], env: dict, log: Path):
-        self.name, self.command, self.env, self.log = name, command, env, log
-        self.popen: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log.open("a") as log:
-            self.popen = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-
-    def kill(self, sig=signal.SIGKILL) -> None:
-        if self.popen and self.popen.poll() is None:
-            os.killpg(self.popen.pid, sig)
-            self.popen.wait(timeout=60)
-
-
-def _get(url: str, token: str = "", timeout: float = 5) -> tuple[int, dict]:
-    headers = {"Authorization": f"Token {token}"} if token else {}
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, {}
-    except OSError:
-        return 0, {}
-
-
-def _wait_ready(base: str, timeout: float = 120) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if _get(f"{base}/api/v1/health/ready/")[0] == 200:
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise SystemExit("the web processes did not become ready")
+from .loadtest_report import check_ledger, stats, table
+from .loadtest_stack import (
+    BIN,
+    LOAD_DB,
+    PORT,
+    ROOT,
+    Process,
+    get,
+    manage,
+    recreate_database,
+    server_env,
+    wait_ready,
+)
 
 
 def _locust(user_class: str, users: int, seconds: int, base: str, out: Path, ledger: Path):
@@ -151,27 +62,10 @@ def _locust(user_class: str, users: int, seconds: int, base: str, out: Path, led
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log), prefix
 
 
-def _stats(prefix: Path, seconds: float) -> dict[str, dict]:
-    """Rows of Locust's stats CSV by request name (and "Aggregated")."""
-    rows = {}
-    with open(f"{prefix}_stats.csv") as handle:
-        for row in csv.DictReader(handle):
-            count = int(row["Request Count"])
-            rows[row["Name"]] = {
-                "count": count,
-                "failures": int(row["Failure Count"]),
-                "rps": count / seconds,
-                "p50": float(row["50%"] or 0),
-                "p95": float(row["95%"] or 0),
-                "p99": float(row["99%"] or 0),
-            }
-    return rows
-
-
 def _run_stage(user_class, users, seconds, base, out, ledger) -> dict[str, dict]:
     process, prefix = _locust(user_class, users, seconds, base, out, ledger)
     process.wait()
-    return _stats(prefix, seconds)
+    return stats(prefix, seconds)
 
 
 def _import_photos(base: str, token: str, server, count: int) -> int:
@@ -193,62 +87,6 @@ def _import_photos(base: str, token: str, server, count: int) -> int:
         return json.loads(response.read())["id"]
 
 
-def _check_ledger(database_url: str, ledger: Path) -> dict:
-    import psycopg2
-
-    people = [json.loads(line) for line in ledger.read_text().splitlines() if line]
-    connection = psycopg2.connect(database_url)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.key, s.photo_id, s.direction FROM users_swipe s "
-            "JOIN authtoken_token t ON t.user_id = s.user_id"
-        )
-        stored: dict[str, dict[int, str]] = {}
-        for token, photo, direction in cursor.fetchall():
-            stored.setdefault(token, {})[photo] = direction
-        cursor.execute("SELECT count(*) FROM users_swipe")
-        total_rows = cursor.fetchone()[0]
-    connection.close()
-    dropped = wrong = unexplained = acknowledged = unknown = 0
-    for person in people:
-        mine = stored.pop(person["token"], {})
-        sent = {int(photo): direction for photo, direction in person["swipes"].items()}
-        maybe = set(person["unacknowledged"])
-        acknowledged += len(sent)
-        unknown += len(maybe)
-        for photo, direction in sent.items():
-            if photo not in mine:
-                dropped += 1
-            elif mine[photo] != direction:
-                wrong += 1
-        unexplained += len(set(mine) - set(sent) - maybe)
-    unexplained += sum(len(rows) for rows in stored.values())  # people with no ledger line
-    return {
-        "people": len(people),
-        "acknowledged": acknowledged,
-        "rows": total_rows,
-        "unacknowledged": unknown,
-        "dropped": dropped,
-        "wrong_direction": wrong,
-        "unexplained_rows": unexplained,
-    }
-
-
-def _table(rows: list[tuple]) -> None:
-    print(
-        "| people | req/s | swipes/s | p50 ms | p95 ms | p99 ms | swipe p50/p95/p99 ms | errors |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for users, stats in rows:
-        total, swipe = stats["Aggregated"], stats.get("POST /swipes/", {})
-        errors = total["failures"] / max(1, total["count"])
-        print(
-            f"| {users} | {total['rps']:.0f} | {swipe.get('rps', 0):.0f} | {total['p50']:.0f} "
-            f"| {total['p95']:.0f} | {total['p99']:.0f} | {swipe.get('p50', 0):.0f}/"
-            f"{swipe.get('p95', 0):.0f}/{swipe.get('p99', 0):.0f} | {errors:.2%} |"
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
@@ -266,17 +104,17 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="cityvibes-load-"))
     (workdir / "prometheus").mkdir()
-    database_url = _recreate_database(args.database_url)
-    env = _server_env(args, workdir, database_url)
+    database_url = recreate_database(args.database_url)
+    env = server_env(args, workdir, database_url)
     import redis
 
     for db in (13, 14):
         redis.Redis.from_url(f"{args.redis.rstrip('/')}/{db}").flushdb()
     print(f"work folder {workdir}; database {LOAD_DB}", flush=True)
-    _manage(env, "migrate", "--noinput")
+    manage(env, "migrate", "--noinput")
     # In this process (no broker): the demo deck is complete before the first person arrives.
-    _manage({**env, "CELERY_BROKER_URL": ""}, "seed_demo", "--per-city", "20")
-    admin_token = _manage(
+    manage({**env, "CELERY_BROKER_URL": ""}, "seed_demo", "--per-city", "20")
+    admin_token = manage(
         env,
         "shell",
         "-c",
@@ -310,7 +148,7 @@ def main() -> None:
     web.start()
     worker.start()
     try:
-        print(f"web ready in {_wait_ready(base):.1f} s", flush=True)
+        print(f"web ready in {wait_ready(base):.1f} s", flush=True)
         stages = []
         for users in [int(n) for n in args.stages.split(",")]:
             stats = _run_stage("Swiper", users, args.stage_seconds, base, workdir, ledger)
@@ -332,17 +170,17 @@ def main() -> None:
             events.append(f"{third:.0f} s: killed every web process (SIGKILL)")
             time.sleep(2)
             web.start()
-            events.append(f"web back and ready after {_wait_ready(base) + 2:.1f} s")
+            events.append(f"web back and ready after {wait_ready(base) + 2:.1f} s")
             time.sleep(max(0.0, started + 2 * third - time.monotonic()))
             worker.kill()
             events.append(f"{2 * third:.0f} s: killed the Celery worker (SIGKILL), restarted")
             time.sleep(2)
             worker.start()
             chaos.wait()
-            chaos_stats = _stats(prefix, args.chaos_seconds)
+            chaos_stats = stats(prefix, args.chaos_seconds)
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
-                status, batch = _get(f"{base}/api/v1/photos/imports/{batch_id}/", admin_token)
+                status, batch = get(f"{base}/api/v1/photos/imports/{batch_id}/", admin_token)
                 if status == 200 and batch["finished"]:
                     break
                 time.sleep(1)
@@ -351,7 +189,7 @@ def main() -> None:
             [sys.executable, "manage.py", "recompute_scores", "--check"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
-        ledger_check = _check_ledger(database_url, ledger)
+        ledger_check = check_ledger(database_url, ledger)
         scrape = urllib.request.Request(
             f"{base}/metrics", headers={"Authorization": f"Bearer {env['METRICS_TOKEN']}"}
         )
@@ -363,7 +201,7 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     print(f"\n## Rising concurrency ({args.stage_seconds} s per stage, {cores} cores, gunicorn "
           f"{args.web_workers} processes x {args.threads} threads)\n")  # fmt: skip
-    _table(stages)
+    table(stages)
     ping_rps = ping["GET /health/live/"]["rps"]
     swipe_rps = fast["POST /swipes/"]["rps"]
     print(f"\n## Floor ({args.floor_users} clients, no pause, {args.floor_seconds} s)\n")
@@ -377,7 +215,7 @@ def main() -> None:
     print(f"\n## Faults ({args.chaos_users} people, {args.chaos_seconds} s)\n")
     for event in events:
         print(f"- {event}")
-    _table([(args.chaos_users, chaos_stats)])
+    table([(args.chaos_users, chaos_stats)])
     print(f"\nimport batch {batch_id}: {batch.get('counts')} finished={batch.get('finished')}")
     print("\n## Consistency\n")
     print(json.dumps(ledger_check, indent=2))

@@ -71,10 +71,10 @@ def main() -> None:
     from django.core.files.base import ContentFile
 
     from cityvibes.celery import app
+    from ingest import imports
     from ml import cnn
     from ml.models import ModelVersion
     from ml.synthetic import DEMO_CITIES
-    from ingest import imports
     from photos.models import Photo
     from photos.selectors import batch_counts
     from tests.image_server import ImageServer

@@ -25,8 +25,8 @@ def main() -> None:
 
     from django.core.files import File
 
-    from ml.services import model_version_label_prior_ensure
-    from ingest import archives
+    from ingest import zip_import
+    from ml.scoring import model_version_label_prior_ensure
     from photos.models import ImportBatch
 
     model_version_label_prior_ensure()
@@ -43,7 +43,7 @@ def main() -> None:
     tracemalloc.start()
     started = time.perf_counter()
     with path.open("rb") as handle:
-        batch = archives.photos_import_zip(archive=File(handle, name="archive.zip"))
+        batch = zip_import.photos_import_zip(archive=File(handle, name="archive.zip"))
     # no broker: the unpacking task ran in this process once the batch committed
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()

@@ -10,23 +10,27 @@ from drf_spectacular.views import (
 from ingest import apis as ingest_apis
 from ml import apis as ml_apis
 from photos import apis as photo_apis
-from users import apis as user_apis
+from users.apis import auth as auth_apis
+from users.apis import cities as similar_city_apis
+from users.apis import deck as deck_apis
+from users.apis import recommendations as ranking_apis
+from users.apis import swipes as swipe_apis
 
 from . import health
 
 urlpatterns = [
     path("health/live/", health.LiveApi.as_view(), name="health-live"),
     path("health/ready/", health.ReadyApi.as_view(), name="health-ready"),
-    path("auth/guest/", user_apis.GuestCreateApi.as_view(), name="auth-guest"),
-    path("auth/register/", user_apis.RegisterApi.as_view(), name="auth-register"),
-    path("auth/login/", user_apis.LoginApi.as_view(), name="auth-login"),
-    path("auth/logout/", user_apis.LogoutApi.as_view(), name="auth-logout"),
-    path("me/", user_apis.MeApi.as_view(), name="me"),
-    path("photos/next/", user_apis.NextPhotosApi.as_view(), name="photos-next"),
-    path("swipes/", user_apis.SwipeApi.as_view(), name="swipes"),
-    path("swipes/undo/", user_apis.SwipeUndoApi.as_view(), name="swipes-undo"),
-    path("swipes/reset/", user_apis.SwipeResetApi.as_view(), name="swipes-reset"),
-    path("recommendations/", user_apis.RecommendationsApi.as_view(), name="recommendations"),
+    path("auth/guest/", auth_apis.GuestCreateApi.as_view(), name="auth-guest"),
+    path("auth/register/", auth_apis.RegisterApi.as_view(), name="auth-register"),
+    path("auth/login/", auth_apis.LoginApi.as_view(), name="auth-login"),
+    path("auth/logout/", auth_apis.LogoutApi.as_view(), name="auth-logout"),
+    path("me/", auth_apis.MeApi.as_view(), name="me"),
+    path("photos/next/", deck_apis.NextPhotosApi.as_view(), name="photos-next"),
+    path("swipes/", swipe_apis.SwipeApi.as_view(), name="swipes"),
+    path("swipes/undo/", swipe_apis.SwipeUndoApi.as_view(), name="swipes-undo"),
+    path("swipes/reset/", swipe_apis.SwipeResetApi.as_view(), name="swipes-reset"),
+    path("recommendations/", ranking_apis.RecommendationsApi.as_view(), name="recommendations"),
     path("photos/import", ingest_apis.PhotoImportApi.as_view(), name="photos-import"),
     path("photos/imports/<int:pk>/", ingest_apis.PhotoImportDetailApi.as_view(), name="import"),
     path(
@@ -38,7 +42,7 @@ urlpatterns = [
     path("cities/<slug:slug>/", photo_apis.CityDetailApi.as_view(), name="city-detail"),
     path(
         "cities/<slug:slug>/similar/",
-        user_apis.SimilarCitiesApi.as_view(),
+        similar_city_apis.SimilarCitiesApi.as_view(),
         name="city-similar",
     ),
     path("classify", ml_apis.ClassifyApi.as_view(), name="classify"),

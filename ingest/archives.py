@@ -1,28 +1,21 @@
-"""Zip archives as imports. The request only checks the archive's directory (entry count from
-the end record, encryption, compression methods, declared sizes, per-entry and whole-archive
-compression ratios, overlapping entries, city folders), keeps the archive in the private storage
-and queues a worker, which streams each entry to a temporary file counting the bytes it really
-unpacks: the headers' sizes are never trusted."""
+"""Reading zip archives safely: what an archive's directory may declare (entry count from the end
+record, encryption, compression methods, sizes, per-entry and whole-archive compression ratios,
+overlapping entries, city folders), and streaming one entry while counting the bytes it really
+unpacks: the headers' sizes are never trusted. ingest/zip_import.py imports with it."""
 
 import io
 import itertools
 import lzma
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from celery import shared_task
 from django.conf import settings
-from django.core.files import File
-from django.db import transaction
 
 from core.errors import ApplicationError
-from photos import images, records, selectors
-from photos.models import City, ImportBatch
-
-from .runner import photo_ingest
+from photos import images, selectors
+from photos.models import City
 
 # Compression methods Python's zipfile can unpack: stored, deflate, bzip2, LZMA.
 ZIP_METHODS = {
@@ -56,7 +49,7 @@ class ArchivePlan:
     skipped: list[dict] = field(default_factory=list)
 
 
-def _archive_entries(bundle: zipfile.ZipFile, city: City | None) -> ArchivePlan:
+def archive_entries(bundle: zipfile.ZipFile, city: City | None) -> ArchivePlan:
     """Which entries are photos to import (by name) and which are skipped; unknown city folders
     raise ApplicationError."""
     cities = selectors.cities_by_key()
@@ -116,7 +109,7 @@ def _check_overlaps(infos: list[zipfile.ZipInfo]) -> None:
             )
 
 
-def _check_entry_count(archive) -> None:
+def check_entry_count(archive) -> None:
     """Refuse an archive whose end record lists more entries than allowed, before zipfile parses
     its whole directory into memory."""
     limit = ENTRIES_PER_IMAGE * settings.PHOTO_IMPORT_LIMITS["max_files"]
@@ -140,7 +133,7 @@ def archive_plan(*, bundle: zipfile.ZipFile, city: City | None, archive_size: in
     counts the real bytes again: headers can lie."""
     limits = settings.PHOTO_IMPORT_LIMITS
     per_file = settings.PHOTO_FETCH_MAX_BYTES
-    plan = _archive_entries(bundle, city)
+    plan = archive_entries(bundle, city)
     infos = bundle.infolist()
     declared = 0
     for index, _ in plan.entries:
@@ -181,7 +174,7 @@ def archive_plan(*, bundle: zipfile.ZipFile, city: City | None, archive_size: in
     return plan
 
 
-def _size(file) -> int:
+def size(file) -> int:
     file.seek(0, io.SEEK_END)
     size = file.tell()
     file.seek(0)
@@ -198,39 +191,11 @@ def starts_as_zip(file) -> bool:
     return start in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def photos_import_zip(*, archive, city: City | None = None, user=None) -> ImportBatch:
-    """Check a zip archive (``archive_plan``), keep it in the private storage where workers can
-    read it, and queue its unpacking: the request does not unpack anything."""
-    if not starts_as_zip(archive):
-        raise ApplicationError("Not a readable zip archive: it does not start like one.")
-    try:
-        _check_entry_count(archive)
-        with zipfile.ZipFile(archive) as bundle:
-            plan = archive_plan(bundle=bundle, city=city, archive_size=_size(archive))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as error:
-        raise ApplicationError(f"Not a readable zip archive: {error}") from error
-    archive.seek(0)
-    label = PurePosixPath(getattr(archive, "name", "") or "archive.zip").name[-200:]
-    with transaction.atomic():
-        batch = records.batch_create(
-            source=ImportBatch.Source.ZIP,
-            label=label,
-            user=user,
-            total=len(plan.entries),
-            skipped=plan.skipped,
-            archive=File(archive),
-        )
-        transaction.on_commit(
-            lambda: unpack_import_archive.delay(batch.pk, city.pk if city else None), robust=True
-        )
-    return batch
-
-
-class _EntryRefused(Exception):
+class EntryRefused(Exception):
     """One archive entry is not imported; the message says why."""
 
 
-def _unpack_entry(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, spool) -> int:
+def unpack_entry(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, spool) -> int:
     """Stream one entry into ``spool``, counting the bytes really unpacked; returns the count.
     Stops as soon as the entry passes the per-photo limit, its compression ratio, or what is
     left of the archive's total ``budget``."""
@@ -245,60 +210,16 @@ def _unpack_entry(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, s
             while chunk := entry.read(READ_CHUNK):
                 written += len(chunk)
                 if written > budget:
-                    raise _EntryRefused(
+                    raise EntryRefused(
                         "the archive unpacks to more than its total limit (bytes, or ratio to "
                         "its size)"
                     )
                 if written > allowed:
-                    raise _EntryRefused(
+                    raise EntryRefused(
                         f"it unpacks to more than {allowed:,} bytes (per-photo limit or "
                         f"compression ratio over {limits['max_ratio']})"
                     )
                 spool.write(chunk)
     except UNPACK_ERRORS as error:
-        raise _EntryRefused(f"it cannot be unpacked ({type(error).__name__}: {error})") from error
+        raise EntryRefused(f"it cannot be unpacked ({type(error).__name__}: {error})") from error
     return written
-
-
-def import_archive_unpack(*, batch_id: int, city_id: int | None = None) -> None:
-    """Unpack a checked archive (run by a worker): each image entry becomes a photo in the
-    pipeline; entries that break a limit or cannot be unpacked are listed in the batch's
-    ``skipped``. Idempotent: a redelivered task skips the entries it imported before."""
-    batch = selectors.batch_get(batch_id=batch_id)
-    if batch is None or batch.status != ImportBatch.Status.UNPACKING:
-        return
-    if not batch.archive:
-        records.batch_fail(batch_id=batch_id, error="The uploaded archive is gone.")
-        return
-    default_city = selectors.city_get_by_id(city_id=city_id) if city_id else None
-    done_sources = set(batch.photos.values_list("source", flat=True))
-    skipped = list(batch.skipped)
-    try:
-        with batch.archive.open("rb") as stored, zipfile.ZipFile(stored) as bundle:
-            budget = archive_budget(batch.archive.size)
-            cities = selectors.cities_by_key()
-            plan = _archive_entries(bundle, default_city)
-            infos = bundle.infolist()
-            for index, slug in plan.entries[: settings.PHOTO_IMPORT_LIMITS["max_files"]]:
-                info, source = infos[index], f"zip entry {index}"
-                city = cities.get(slug) if slug else None
-                with tempfile.TemporaryFile() as spool:
-                    try:
-                        budget -= _unpack_entry(bundle, info, budget, spool)
-                    except _EntryRefused as refused:
-                        skipped.append({"entry": info.filename[:300], "reason": str(refused)})
-                        continue
-                    if source in done_sources:
-                        continue
-                    spool.seek(0)
-                    photo_ingest(image_file=File(spool), city=city, source=source, batch=batch)
-    except (ApplicationError, zipfile.BadZipFile, OSError, EOFError) as error:
-        message = getattr(error, "message", None) or str(error)
-        records.batch_fail(batch_id=batch_id, error=f"The archive cannot be unpacked: {message}")
-        return
-    records.batch_unpacked(batch_id=batch_id, skipped=skipped)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def unpack_import_archive(batch_id: int, city_id: int | None = None) -> None:
-    import_archive_unpack(batch_id=batch_id, city_id=city_id)

@@ -5,7 +5,7 @@ from django import forms
 from core.errors import ApplicationError
 from photos.models import Photo
 
-from . import fetching, imports
+from . import imports, urls
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -92,7 +92,7 @@ class PhotoAdminForm(forms.ModelForm):
 
     def clean_image_url(self):
         url = self.cleaned_data.get("image_url", "")
-        if url and (problem := fetching.url_problem(url)):
+        if url and (problem := urls.url_problem(url)):
             raise forms.ValidationError(problem)
         return url
 

@@ -17,7 +17,7 @@ from core.errors import ApplicationError
 from photos import images, records, selectors
 from photos.models import City, ImportBatch, Photo
 
-from . import archives, fetching
+from . import archives, urls, zip_import
 from .runner import photo_ingest
 
 # ---- URL lists and CSV ------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def photos_import_rows(
     nothing is stored.
     """
     cities_by_key = selectors.cities_by_key()
-    candidate_urls = [url for _, url, _ in rows if fetching.url_problem(url) is None]
+    candidate_urls = [url for _, url, _ in rows if urls.url_problem(url) is None]
     known_urls = set(
         Photo.objects.filter(image_url__in=candidate_urls).values_list("image_url", flat=True)
     )
@@ -70,7 +70,7 @@ def photos_import_rows(
     seen_urls: dict[str, int] = {}
     accepted: list[tuple[str, City | None]] = []
     for line_number, url, city_key in rows:
-        if problem := fetching.url_problem(url):
+        if problem := urls.url_problem(url):
             errors[str(line_number)] = problem
             continue
         city = cities_by_key.get(city_key.lower()) if city_key else None
@@ -122,7 +122,7 @@ def photos_import_request(
     if lines:
         return photos_import_lines(text=lines, source="api import", user=user)
     if archives.starts_as_zip(file) or file.name.lower().endswith(".zip"):
-        return archives.photos_import_zip(archive=file, city=target, user=user)
+        return zip_import.photos_import_zip(archive=file, city=target, user=user)
     if file.size > settings.PHOTO_FETCH_MAX_BYTES:
         raise ApplicationError(
             f"The file is {file.size:,} bytes, over the {settings.PHOTO_FETCH_MAX_BYTES:,} "

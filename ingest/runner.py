@@ -19,8 +19,8 @@ from photos import selectors as photo_selectors
 from photos import services as photo_services
 from photos.models import City, ImportBatch, Photo
 
-from . import fetching
 from . import pipeline as pipeline_steps
+from . import urls
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def photo_ingest(
 ) -> Photo:
     """A new photo at the first step of its pipeline, queued once the transaction commits. A URL
     is checked with the fetcher's own parser: what is accepted here is what will be fetched."""
-    if image_url and (problem := fetching.url_problem(image_url)):
+    if image_url and (problem := urls.url_problem(image_url)):
         raise ApplicationError(problem)
     with transaction.atomic():
         photo = photo_services.photo_create(

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from PIL import Image
 
-from ml import services as ml_services
+from ml import scoring
 from photos import images
 from photos import selectors as photo_selectors
 from photos import services as photo_services
@@ -197,8 +197,8 @@ def quality(photo: Photo) -> dict:
 def score(photo: Photo) -> dict:
     """Store the active model version's array on the photo (only publish puts it in the deck)."""
     try:
-        version, array = ml_services.photo_score_for_pipeline(photo_id=photo.pk)
-    except ml_services.CannotScore as reason:
+        version, array = scoring.photo_score_for_pipeline(photo_id=photo.pk)
+    except scoring.CannotScore as reason:
         raise TransientStepError(str(reason)) from reason  # e.g. no model yet: retry later
     top = sorted(zip(version.classes, array, strict=True), key=lambda item: -item[1])[:3]
     return {"model": version.name, "top": [[slug, round(p, 4)] for slug, p in top]}

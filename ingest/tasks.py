@@ -1,7 +1,7 @@
 """The app's Celery tasks, for Celery's autodiscovery: each is defined next to the code that
 queues it (the runner, the archive unpacker)."""
 
-from .archives import unpack_import_archive
 from .runner import run_pipeline_step
+from .zip_import import unpack_import_archive
 
 __all__ = ["run_pipeline_step", "unpack_import_archive"]

@@ -16,6 +16,7 @@ from users import services as user_services
 from .models import Activation, ModelVersion
 from .scoring import photos_rescore
 
+
 def _chunks(ids: list[int], size: int) -> list[list[int]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 

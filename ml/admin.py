@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from core.errors import ApplicationError
 
-from . import services
+from . import activation as activations
 from .models import Activation, ModelVersion
 
 
@@ -50,7 +50,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
             return
         try:
-            activation = services.model_version_activate(version_id=queryset.get().pk)
+            activation = activations.model_version_activate(version_id=queryset.get().pk)
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from core.api import error_responses
 
-from . import selectors, services
+from . import scoring, selectors
 from .models import ModelVersion
 
 
@@ -88,7 +88,7 @@ class ClassifyApi(APIView):
         image_file = upload.validated_data["file"]
         if image_file.size > limit:
             raise PayloadTooLarge(f"The file is larger than the limit of {limit:,} bytes.")
-        version, top = services.image_classify(
+        version, top = scoring.image_classify(
             image_file=image_file,
             model_name=query.validated_data.get("model"),
             top_k=query.validated_data["top_k"],

@@ -210,5 +210,3 @@ def image_classify(*, image_file, model_name: str | None = None, top_k: int = 5)
         }
         for i in best
     ]
-
-

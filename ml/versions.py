@@ -15,6 +15,7 @@ from photos import selectors as photo_selectors
 
 from .models import ModelVersion
 
+
 def training_data_from_folder(
     *, root: Path, image_size: int
 ) -> tuple[np.ndarray, list[str], list[str]]:
@@ -163,5 +164,3 @@ def model_version_evaluate_synthetic(*, version_id: int, per_city: int, on_progr
         locked.metrics = {**locked.metrics, "synthetic_held_out": metrics}
         locked.save(update_fields=["metrics"])
     return metrics
-
-

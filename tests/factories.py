@@ -8,8 +8,8 @@ import factory
 from django.contrib.auth import get_user_model
 from PIL import Image
 
+from ml.scoring import label_prior_probabilities
 from ml.selectors import model_version_active
-from ml.services import label_prior_probabilities
 from photos import services as photo_services
 from photos.models import City, Photo
 from users.models import Profile

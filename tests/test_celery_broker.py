@@ -5,9 +5,9 @@ import time
 import pytest
 from django.core.files.base import ContentFile
 
-from ml.services import model_version_label_prior_ensure
-from ml.synthetic import city_photo_jpeg
 from ingest.runner import photo_ingest
+from ml.scoring import model_version_label_prior_ensure
+from ml.synthetic import city_photo_jpeg
 from photos.models import City, Photo
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

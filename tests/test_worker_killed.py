@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from ml.services import model_version_label_prior_ensure
 from ingest import imports
+from ml.scoring import model_version_label_prior_ensure
 from photos.models import Photo
 from photos.selectors import batch_counts
 from tests.pictures import jpeg, textured

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from . import rankers
+
 
 class Profile(models.Model):
     """A person's state in the app. ``city_scores`` is a cache of the swipe history: it always
@@ -24,7 +26,7 @@ class Profile(models.Model):
     ranker = models.CharField(
         max_length=20,
         blank=True,
-        choices=[(name, name) for name in ("baseline", "bayesian", "bayesian-active")],
+        choices=[(name, name) for name in rankers.RANKERS],
         help_text="Ranker for this person (an experiment); blank: the deployment's default.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -64,10 +66,10 @@ class Swipe(models.Model):
 class RankerState(models.Model):
     """The Bayesian rankers' state for one person, beside the running scores: the swipes'
     sufficient statistics (users.rankers.SwipeStatistics) over the cities in ``cities_key``
-    order. Like ``Profile.city_scores`` it is a cache of the swipe history, but a lazy one: swipes
-    do not write it; a read adds the swipes made since ``last_swipe_id``, or rebuilds it from the
-    history when the cities changed, a swipe was undone, or a model version rescored the photos
-    (see users.selectors.swipe_statistics)."""
+    order. Like ``Profile.city_scores`` it is a cache of the swipe history, but a lazy one:
+    swipes do not write it; users.services.ranker_state_catch_up (called by the endpoints that
+    need it) adds the swipes made since ``last_swipe_id``, or rebuilds it from the history when
+    the cities changed, a swipe was undone, or a model version rescored the photos."""
 
     profile = models.OneToOneField(
         Profile, on_delete=models.CASCADE, primary_key=True, related_name="ranker_state"

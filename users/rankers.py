@@ -29,7 +29,27 @@ import numpy as np
 BASELINE = "baseline"
 BAYESIAN = "bayesian"
 BAYESIAN_ACTIVE = "bayesian-active"
-RANKERS = (BASELINE, BAYESIAN, BAYESIAN_ACTIVE)
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """One way of ranking cities and choosing the next photos."""
+
+    name: str
+    bayesian: bool  # ranks by the Bayesian model, from the swipe statistics (RankerState)
+    active_queue: bool  # picks the next photos with ``photo_batch``, not the fixed global queue
+
+
+# The registry of rankers: the names settings.CITYVIBES["RANKER"] and Profile.ranker may take
+# (checked by users.checks), in the order the evaluation reports them.
+RANKERS: dict[str, Ranker] = {
+    ranker.name: ranker
+    for ranker in (
+        Ranker(BASELINE, bayesian=False, active_queue=False),  # the original rule
+        Ranker(BAYESIAN, bayesian=True, active_queue=False),
+        Ranker(BAYESIAN_ACTIVE, bayesian=True, active_queue=True),
+    )
+}
 
 # Tuned on the harness's tuning seed (bench/evaluate_rankers.py --seed 11), reported on others.
 KERNEL_SHARE = 0.5  # weight of look-alike cities in the prior correlation of the city weights

@@ -1,22 +1,19 @@
-"""Settings shared by every environment.
+"""Settings shared by every environment: Django, storage, Celery, the API; the domain's tuning
+is in its own modules (ingest, ml, ranking, logs), imported here.
 
-All configuration comes from environment variables through one reader (``env``); see
-``.env.example`` for the full list. With nothing set, the project runs on the embedded default:
-SQLite, Celery tasks executed in-process, media on local disk.
+All configuration comes from environment variables through one reader (``env``, environment.py);
+see ``.env.example`` for the full list. With nothing set, the project runs on the embedded
+default: SQLite, Celery tasks executed in-process, media on local disk.
 """
 
-import logging
-from pathlib import Path
-
-import environ
-import structlog
-from django.core.exceptions import ImproperlyConfigured
-
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-env = environ.Env()
-# A developer's .env file is read when present; real deployments set real environment variables.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+from .environment import BASE_DIR, env
+from .ingest import *  # noqa: F403 (the domain's own settings modules)
+from .ingest import PHOTO_FETCH_MAX_BYTES, PHOTO_IMPORT_LIMITS
+from .logs import *  # noqa: F403
+from .media import *  # noqa: F403
+from .ml import *  # noqa: F403
+from .ml import ML_CLASSIFY_MAX_BYTES
+from .ranking import *  # noqa: F403
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -65,6 +62,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cityvibes.urls"
+LOGIN_URL = "home"
+LOGIN_REDIRECT_URL = "swipe"
+LOGOUT_REDIRECT_URL = "home"
 CSRF_FAILURE_VIEW = "core.api.csrf_failure"
 WSGI_APPLICATION = "cityvibes.wsgi.application"
 ASGI_APPLICATION = "cityvibes.asgi.application"
@@ -122,89 +122,6 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-
-# --- Static files and media -----------------------------------------------------------------
-STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-# Let Django serve MEDIA_ROOT itself (the embedded default; not for busy production sites).
-SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=False)
-# Only these folders of MEDIA_ROOT are served (re-encoded photos, their normalised copies and
-# thumbnails); anything else a mistake might leave there is not.
-PUBLIC_MEDIA_PREFIXES = ("photos/",)
-LOGIN_URL = "home"
-LOGIN_REDIRECT_URL = "swipe"
-LOGOUT_REDIRECT_URL = "home"
-# Private files (core/storage.py): uploads waiting for validation, import archives, model
-# artifacts. Never under MEDIA_ROOT, never served; shared by web and workers like the media.
-PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=BASE_DIR / "private")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "private": {"BACKEND": "core.storage.PrivateFileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
-# S3-compatible object storage for photos and model artifacts (AWS S3, MinIO, Ceph, R2...), so
-# web and worker processes on several hosts see the same files. Credentials come from
-# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the host's role. See docs/DEPLOYMENT.md.
-MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
-if MEDIA_S3_BUCKET:
-    STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": MEDIA_S3_BUCKET,
-            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default=None),
-            "region_name": env.str("MEDIA_S3_REGION", default=None),
-            "custom_domain": env.str("MEDIA_S3_CUSTOM_DOMAIN", default=None),
-            "file_overwrite": False,
-            "default_acl": None,
-            "querystring_auth": env.bool("MEDIA_S3_SIGNED_URLS", default=True),
-        },
-    }
-    # Private files under their own prefix, always behind signed requests, never through the
-    # media's public domain; a separate bucket if MEDIA_S3_PRIVATE_BUCKET names one.
-    STORAGES["private"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            **STORAGES["default"]["OPTIONS"],
-            "bucket_name": env.str("MEDIA_S3_PRIVATE_BUCKET", default=MEDIA_S3_BUCKET),
-            "location": "private",
-            "custom_domain": None,
-            "default_acl": "private",
-            "querystring_auth": True,
-        },
-    }
-
-# --- Content-Security-Policy (django-csp) ---------------------------------------------------
-# The pages' JS is first-party ES modules, so no inline script runs anywhere. Styles allow inline
-# attributes (the admin and Swagger/ReDoc set them); images come from this site, data: URIs (the
-# API docs' icons) and the media storage's origin when media is elsewhere (S3).
-if MEDIA_S3_BUCKET:
-    _custom_domain = env.str("MEDIA_S3_CUSTOM_DOMAIN", default="")
-    _endpoint = env.str("MEDIA_S3_ENDPOINT_URL", default="")
-    MEDIA_ORIGINS = [
-        f"https://{_custom_domain}"
-        if _custom_domain
-        else ("/".join(_endpoint.split("/")[:3]) if _endpoint else "https://*.amazonaws.com")
-    ]
-else:
-    MEDIA_ORIGINS = []
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
-        "font-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "worker-src": ["'self'", "blob:"],  # ReDoc's search runs in a worker made from a blob
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
 
 # --- Celery ---------------------------------------------------------------------------------
 # No broker configured: run tasks eagerly in the calling process (the embedded default).
@@ -309,106 +226,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- City Vibes -----------------------------------------------------------------------------
-CITYVIBES = {
-    # The most photos one "next photos" request may return.
-    "NEXT_PHOTOS_MAX": 50,
-    # The most cities one recommendations request may return.
-    "RECOMMENDATIONS_MAX": 266,
-    # How many of the top cities get "because you liked ..." photos in the recommendations.
-    "REASON_CITIES": 5,
-    # Absolute difference above which a running score counts as drifted from the swipe history.
-    "SCORE_DRIFT_TOLERANCE": 1e-9,
-    # How cities are ranked and which photo comes next, unless a profile says otherwise:
-    # "baseline" (the original add/subtract rule on the fixed global queue), "bayesian" (the
-    # Bayesian preference model on the fixed queue) or "bayesian-active" (the Bayesian model with
-    # the active queue). See docs/EVALUATION.md.
-    "RANKER": env.str("CITYVIBES_RANKER", default="bayesian-active"),
-    # Seconds a process reuses the catalogue's ranking space (mean array, city prototypes and
-    # look-alike similarity) before reading the photo arrays again.
-    "RANKING_SPACE_TTL": env.int("CITYVIBES_RANKING_SPACE_TTL", default=300),
-    # Unswiped photos the active queue considers per request (a random sample of the deck).
-    "ACTIVE_CANDIDATES": env.int("CITYVIBES_ACTIVE_CANDIDATES", default=500),
-}
-if CITYVIBES["RANKER"] not in ("baseline", "bayesian", "bayesian-active"):
-    raise ImproperlyConfigured(
-        "CITYVIBES_RANKER must be baseline, bayesian or bayesian-active, "
-        f"not {CITYVIBES['RANKER']!r}."
-    )
-
-# Backbone weights for training: "imagenet" (Keras downloads them, or reuses ~/.keras/models),
-# a path to a local weights file (include_top=False), or "none" to train from scratch.
-ML_BACKBONE_WEIGHTS = env.str("ML_BACKBONE_WEIGHTS", default="none")
-# Photos per rescoring task and profiles per recompute task when a model version is activated.
-ML_SCORING_CHUNK_SIZE = env.int("ML_SCORING_CHUNK_SIZE", default=256)
-ML_RECOMPUTE_CHUNK_SIZE = env.int("ML_RECOMPUTE_CHUNK_SIZE", default=200)
-# Limits on images the CNN decodes: upload size for /classify, and pixels for any image (checked
-# from the header before decoding, against decompression bombs).
-ML_CLASSIFY_MAX_BYTES = env.int("ML_CLASSIFY_MAX_BYTES", default=10 * 1024 * 1024)
-ML_MAX_IMAGE_PIXELS = env.int("ML_MAX_IMAGE_PIXELS", default=40_000_000)
 # Readiness (/api/v1/health/ready/) requires an active model version with a loadable artifact.
 HEALTH_REQUIRE_MODEL = env.bool("HEALTH_REQUIRE_MODEL", default=True)
-
-# --- Photo ingestion pipeline (ingest/pipeline.py) --------------------------------------------
-# The ordered analysis steps every imported photo goes through; each is a function
-# `step(photo) -> dict` run by one Celery task that hands on to the next. Adding a step is writing
-# one function and naming it here.
-# The quality gate runs before dedupe, so a duplicate always points at a photo that passed it.
-PHOTO_PIPELINE = env.list(
-    "PHOTO_PIPELINE",
-    default=[
-        "ingest.steps.fetch",
-        "ingest.steps.validate",
-        "ingest.steps.quality",
-        "ingest.steps.dedupe",
-        "ingest.steps.score",
-        "ingest.steps.publish",
-    ],
-)
-# The demo generator's own photos (ml.demo): nothing to fetch, and no quality gate (its fog and
-# rain are blur by design); they are still decoded, re-encoded, hashed, deduplicated and scored.
-PHOTO_PIPELINE_GENERATED = env.list(
-    "PHOTO_PIPELINE_GENERATED",
-    default=[
-        "ingest.steps.validate",
-        "ingest.steps.dedupe",
-        "ingest.steps.score",
-        "ingest.steps.publish",
-    ],
-)
-# Steps that need TensorFlow run on the ml queue (see CELERY_TASK_ROUTES).
-PHOTO_PIPELINE_QUEUES = {"score": "ml"}
-# Transient failures (network, a busy database) are retried this many times with backoff.
-PHOTO_STEP_MAX_RETRIES = env.int("PHOTO_STEP_MAX_RETRIES", default=5)
-PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)  # seconds, connect and read
-# Seconds for a whole download, redirects included: a server that drips one byte a second is cut
-# off here instead of holding a worker until the task's time limit.
-PHOTO_FETCH_DEADLINE = env.float("PHOTO_FETCH_DEADLINE", default=30.0)
-PHOTO_FETCH_MAX_BYTES = env.int("PHOTO_FETCH_MAX_BYTES", default=20 * 1024 * 1024)
-PHOTO_FETCH_MAX_REDIRECTS = env.int("PHOTO_FETCH_MAX_REDIRECTS", default=5)
-# Hosts (names or IPs) that may be fetched although they resolve to loopback, private,
-# link-local or metadata addresses. Empty: none (SSRF protection).
-PHOTO_FETCH_ALLOWED_HOSTS = env.list("PHOTO_FETCH_ALLOWED_HOSTS", default=[])
-PHOTO_NORMALIZED_MAX_SIDE = env.int("PHOTO_NORMALIZED_MAX_SIDE", default=1600)
-PHOTO_THUMBNAIL_SIDE = env.int("PHOTO_THUMBNAIL_SIDE", default=256)
-# What one import may hold (a zip archive, a folder, an upload request).
-# Sizes are counted from the bytes really unpacked, never from the archive's headers.
-PHOTO_IMPORT_LIMITS = {
-    "max_files": env.int("PHOTO_IMPORT_MAX_FILES", default=5000),
-    "max_zip_bytes": env.int("PHOTO_IMPORT_MAX_ZIP_BYTES", default=1024 * 1024 * 1024),
-    # Unpacked / packed size of one entry. Photos barely compress (JPEG, PNG, WebP: about 1);
-    # a ratio in the hundreds is a zip bomb.
-    "max_ratio": env.int("PHOTO_IMPORT_MAX_RATIO", default=50),
-}
-# Perceptual hashes (64 bits) at most this many bits apart are near-duplicates.
-PHOTO_DEDUPE_MAX_DISTANCE = env.int("PHOTO_DEDUPE_MAX_DISTANCE", default=6)
-# The quality gate: a photo failing any of these stays out of the deck (rejected, with why).
-PHOTO_QUALITY_GATE = {
-    "min_side": env.int("PHOTO_QUALITY_MIN_SIDE", default=200),  # pixels, shorter side
-    "min_brightness": env.float("PHOTO_QUALITY_MIN_BRIGHTNESS", default=30.0),  # mean, 0-255
-    "min_contrast": env.float("PHOTO_QUALITY_MIN_CONTRAST", default=12.0),  # std dev, 0-255
-    "min_sharpness": env.float("PHOTO_QUALITY_MIN_SHARPNESS", default=20.0),  # var of Laplacian
-}
 
 # Request body limits by path prefix (the longest matching prefix wins). Under the staff prefixes
 # they hold only for a signed-in staff member (everyone else: REQUEST_BODY_MAX_BYTES); the API's
@@ -420,64 +239,3 @@ REQUEST_BODY_LIMITS = {
     "/admin/photos/photo/import/": PHOTO_IMPORT_LIMITS["max_zip_bytes"] + MULTIPART_OVERHEAD,
     "/admin/": PHOTO_FETCH_MAX_BYTES + MULTIPART_OVERHEAD,
 }
-
-# --- Logs and metrics -----------------------------------------------------------------------
-# One structured event per line: JSON (LOG_FORMAT=json, for log collectors) or aligned
-# key=value text (the default, for people). Each request's lines carry its request_id (taken
-# from the client's X-Request-ID when sent, echoed in the response), user_id and ip; Celery
-# tasks carry the request_id of the request that queued them.
-LOG_FORMAT = env.str("LOG_FORMAT", default="console")
-if LOG_FORMAT not in ("json", "console"):
-    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
-DJANGO_STRUCTLOG_CELERY_ENABLED = True
-DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
-# One line per request (request_finished with its status and user); request_started only in DEBUG.
-DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
-_pre_chain = [
-    structlog.contextvars.merge_contextvars,
-    structlog.stdlib.add_log_level,
-    structlog.stdlib.add_logger_name,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-]
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "structured": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processors": [
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                structlog.processors.JSONRenderer()
-                if LOG_FORMAT == "json"
-                else structlog.dev.ConsoleRenderer(colors=False),
-            ],
-            "foreign_pre_chain": _pre_chain,
-        }
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # One line per successful task drowns everything else in eager mode.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
-}
-structlog.configure(
-    processors=[
-        *_pre_chain,
-        structlog.stdlib.filter_by_level,
-        structlog.stdlib.PositionalArgumentsFormatter(),
-        structlog.processors.StackInfoRenderer(),
-        structlog.processors.UnicodeDecoder(),
-        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-    ],
-    logger_factory=structlog.stdlib.LoggerFactory(),
-    cache_logger_on_first_use=True,
-)
-# Celery workers export their own Prometheus metrics (photos scored, pipeline steps) on this
-# port when it is set; the web's are at /metrics. With several processes per host, set
-# PROMETHEUS_MULTIPROC_DIR (see gunicorn.conf.py and docs/DEPLOYMENT.md).
-CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
-# /metrics: with METRICS_TOKEN set, only `Authorization: Bearer <token>` gets the metrics (what
-# Prometheus's `authorization` scrape setting sends); without it, /metrics answers only when
-# METRICS_PUBLIC is on (the embedded default) and is a 404 otherwise.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)

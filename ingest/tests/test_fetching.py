@@ -10,8 +10,9 @@ import pytest
 import trustme
 
 from ingest import fetching
-from ingest.fetching import UnsafeURL, download, is_public, parse_photo_url
+from ingest.fetching import download, is_public
 from ingest.pipeline import StopPipeline, TransientStepError
+from ingest.urls import UnsafeURL, parse_photo_url
 from tests.image_server import ImageServer
 
 PHOTO = b"\xff\xd8\xff\xe0 a photo, as far as the fetcher cares"

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from PIL import Image
 
-from ingest import archives, imports
+from ingest import imports, zip_import
 from ingest.runner import pipeline_run_step
 from photos.models import ImportBatch, Photo
 from tests.factories import UserFactory
@@ -294,7 +294,7 @@ def test_the_request_only_checks_a_zip_and_a_worker_unpacks_it_counting_real_byt
     # the worker counts what it really unpacks: with a lower limit now, the PNG is over it;
     # and a worker killed after the first photo (simulated) is redelivered: nothing twice
     settings.PHOTO_FETCH_MAX_BYTES = max(len(jpeg(textured(n))) for n in (11, 15)) + 10
-    real_create, created = archives.photo_ingest, []
+    real_create, created = zip_import.photo_ingest, []
 
     def create_then_die(**kwargs):
         if created:
@@ -304,12 +304,12 @@ def test_the_request_only_checks_a_zip_and_a_worker_unpacks_it_counting_real_byt
     with (
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError, match="killed"),
-        mock.patch.object(archives, "photo_ingest", create_then_die),
+        mock.patch.object(zip_import, "photo_ingest", create_then_die),
     ):
-        archives.import_archive_unpack(batch_id=batch.pk)
+        zip_import.import_archive_unpack(batch_id=batch.pk)
     assert Photo.objects.count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        archives.import_archive_unpack(batch_id=batch.pk)
+        zip_import.import_archive_unpack(batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.QUEUED and batch.total == 2 and not batch.archive
     reasons = {entry["entry"]: entry["reason"] for entry in batch.skipped}

@@ -5,8 +5,9 @@ import pytest
 
 from ingest.imports import photos_import_lines
 from ingest.runner import pipeline_run_step
-from ml import services
+from ml import activation as activations
 from ml.models import Activation
+from ml.selectors import model_version_active
 from photos.models import Photo
 from photos.selectors import photo_deck
 from tests.factories import stored_published_photos
@@ -28,12 +29,10 @@ def test_a_photo_mid_pipeline_during_an_activation_stays_out_of_the_deck_until_p
         for step in ("fetch", "validate", "quality", "dedupe"):
             pipeline_run_step(photo_id=behind.pk, step=step)
     ahead.refresh_from_db()
-    assert (
-        ahead.pipeline_step == "publish" and ahead.model_version == services.model_version_active()
-    )
+    assert ahead.pipeline_step == "publish" and ahead.model_version == model_version_active()
 
     with django_capture_on_commit_callbacks(execute=True):
-        activation = services.model_version_activate(version_id=cnn_version.pk)
+        activation = activations.model_version_activate(version_id=cnn_version.pk)
     activation.refresh_from_db()
     assert activation.status == Activation.Status.DONE and activation.photos_total == 3 + 1
 

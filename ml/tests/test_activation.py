@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from ml import services
+from ml import activation as activations
 from ml.models import Activation, ModelVersion
 from photos.models import Photo
 from tests.factories import UserFactory, pending_photo, stored_published_photos
@@ -45,7 +45,7 @@ def test_activation_rescores_photos_and_recomputes_people_then_rolls_back(
     before = {u.pk: dict(Profile.objects.get(user=u).city_scores) for u in users}
 
     with django_capture_on_commit_callbacks(execute=True):
-        activation = services.model_version_activate(version_id=cnn_version.pk)
+        activation = activations.model_version_activate(version_id=cnn_version.pk)
     activation.refresh_from_db()
 
     assert activation.status == Activation.Status.DONE and activation.progress == 1.0
@@ -63,7 +63,7 @@ def test_activation_rescores_photos_and_recomputes_people_then_rolls_back(
 
     # rolling back: activating the label prior again restores the original totals
     with django_capture_on_commit_callbacks(execute=True):
-        services.model_version_activate(version_id=label_prior.pk)
+        activations.model_version_activate(version_id=label_prior.pk)
     _assert_everyone_matches_the_recompute(users)
     for user in users:
         assert Profile.objects.get(user=user).city_scores == pytest.approx(before[user.pk])
@@ -73,11 +73,11 @@ def test_activation_rescores_photos_and_recomputes_people_then_rolls_back(
 def test_a_redelivered_chunk_changes_nothing(cnn_version, django_capture_on_commit_callbacks):
     photos = _stored_photos(3)
     with django_capture_on_commit_callbacks(execute=True):
-        activation = services.model_version_activate(version_id=cnn_version.pk)
+        activation = activations.model_version_activate(version_id=cnn_version.pk)
     activation.refresh_from_db()
     done = (activation.photos_done, activation.photos_scored)
     Activation.objects.filter(pk=activation.pk).update(status=Activation.Status.RESCORING)
-    services.activation_rescore_chunk(
+    activations.activation_rescore_chunk(
         activation_id=activation.pk, chunk_index=0, photo_ids=[p.pk for p in photos]
     )
     activation.refresh_from_db()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 
-from ml import cnn, runtime, services
+from ml import cnn, runtime, scoring
 from ml.models import ModelVersion
 from ml.synthetic import city_photo_jpeg
 from photos.models import Photo
@@ -49,7 +49,7 @@ def test_cnn_rescores_stored_images_in_one_batch_with_the_models_own_output(
     waiting = pending_photo(city_slug="paris")
     _make_active(version)
 
-    assert services.photos_rescore(photo_ids=[*(p.pk for p in photos), waiting.pk]) == 3
+    assert scoring.photos_rescore(photo_ids=[*(p.pk for p in photos), waiting.pk]) == 3
 
     from photos.images import load_pixels
 
@@ -72,7 +72,7 @@ def test_a_photo_the_cnn_cannot_read_keeps_its_array(label_prior, cnn_version):
     photo.image.open("wb").write(b"not an image at all")
     before = list(photo.probabilities)
 
-    assert services.photos_rescore(photo_ids=[photo.pk]) == 0
+    assert scoring.photos_rescore(photo_ids=[photo.pk]) == 0
 
     photo.refresh_from_db()
     assert photo.probabilities == before and photo.model_version == label_prior

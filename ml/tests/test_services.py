@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from ml import services
+from ml import scoring
 from ml.models import ModelVersion
 from ml.synthetic import city_photo_jpeg, city_style, draw_city_photo
 from photos.models import Photo
@@ -15,36 +15,36 @@ pytestmark = pytest.mark.django_db
 
 
 def test_label_prior_is_created_once_and_made_active():
-    first = services.model_version_label_prior_ensure()
-    second = services.model_version_label_prior_ensure()
+    first = scoring.model_version_label_prior_ensure()
+    second = scoring.model_version_label_prior_ensure()
     assert first.pk == second.pk and first.is_active
     assert len(first.classes) == 266 and first.classes == sorted(first.classes)
     assert ModelVersion.objects.filter(is_active=True).count() == 1
 
 
 def test_label_prior_array_is_a_distribution_peaked_on_the_label(label_prior):
-    array = services.label_prior_probabilities(classes=label_prior.classes, city_slug="rome")
+    array = scoring.label_prior_probabilities(classes=label_prior.classes, city_slug="rome")
     assert sum(array) == pytest.approx(1.0)
-    assert array[label_prior.classes.index("rome")] == services.LABEL_PRIOR_WEIGHT
+    assert array[label_prior.classes.index("rome")] == scoring.LABEL_PRIOR_WEIGHT
     with pytest.raises(ValueError, match="not one of the model's classes"):
-        services.label_prior_probabilities(classes=label_prior.classes, city_slug="gotham")
+        scoring.label_prior_probabilities(classes=label_prior.classes, city_slug="gotham")
 
 
 def test_pipeline_scoring_stores_the_array_and_never_publishes():
     photo = pending_photo(city_slug="lisbon")
-    with pytest.raises(services.CannotScore, match="No active model version"):
-        services.photo_score_for_pipeline(photo_id=photo.pk)
+    with pytest.raises(scoring.CannotScore, match="No active model version"):
+        scoring.photo_score_for_pipeline(photo_id=photo.pk)
 
-    version = services.model_version_label_prior_ensure()
-    stored_version, array = services.photo_score_for_pipeline(photo_id=photo.pk)
+    version = scoring.model_version_label_prior_ensure()
+    stored_version, array = scoring.photo_score_for_pipeline(photo_id=photo.pk)
     photo.refresh_from_db()
     assert stored_version == version and photo.probabilities == array
     assert photo.status == Photo.Status.PENDING and photo.queue_position is None
-    assert services.photo_score_for_pipeline(photo_id=photo.pk)[1] == array  # the same again
+    assert scoring.photo_score_for_pipeline(photo_id=photo.pk)[1] == array  # the same again
 
     unlabelled = pending_photo(city_slug=None)
-    with pytest.raises(services.CannotScore, match="needs a city label"):
-        services.photo_score_for_pipeline(photo_id=unlabelled.pk)
+    with pytest.raises(scoring.CannotScore, match="needs a city label"):
+        scoring.photo_score_for_pipeline(photo_id=unlabelled.pk)
 
 
 def test_scores_of_a_version_that_went_out_are_not_written(label_prior):
@@ -55,10 +55,10 @@ def test_scores_of_a_version_that_went_out_are_not_written(label_prior):
     ModelVersion.objects.filter(pk=label_prior.pk).update(is_active=False)
     ModelVersion.objects.filter(pk=successor.pk).update(is_active=True)
     arrays = {
-        photo.pk: services.label_prior_probabilities(classes=label_prior.classes, city_slug="rome")
+        photo.pk: scoring.label_prior_probabilities(classes=label_prior.classes, city_slug="rome")
     }
-    with pytest.raises(services.CannotScore, match="no longer the active version"):
-        services._record_if_still_active(label_prior, arrays)
+    with pytest.raises(scoring.CannotScore, match="no longer the active version"):
+        scoring._record_if_still_active(label_prior, arrays)
     photo.refresh_from_db()
     assert photo.probabilities is None
 
@@ -89,12 +89,3 @@ def test_score_photos_command_rescores_and_never_publishes(label_prior, publishe
     waiting.refresh_from_db()
     assert published.model_version == successor and published.status == Photo.Status.PUBLISHED
     assert waiting.status == Photo.Status.PENDING and waiting.probabilities is None
-
-
-def test_tensorflow_tasks_are_routed_to_their_own_queue():
-    from cityvibes.celery import app
-
-    router = app.amqp.router
-    for name in ("rescore_photos_chunk", "recompute_profiles_chunk"):
-        assert router.route({}, f"ml.tasks.{name}")["queue"].name == "ml"
-    assert router.route({}, "celery.backend_cleanup")["queue"].name == "celery"

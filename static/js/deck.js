@@ -315,8 +315,11 @@ function refreshPanel() {
   clearTimeout(panelTimer);
   panelTimer = setTimeout(async () => {
     try {
-      const data = await api("/api/v1/recommendations/?limit=8&reasons=2");
-      renderRanking(panel, data, { emptyText: "Like a few photos to see your ranking." });
+      // The API's default limit, never more cities than the catalogue has (a larger limit is a
+      // 400); the panel shows the first 8.
+      const data = await api("/api/v1/recommendations/?reasons=2");
+      const top = { ...data, results: data.results.slice(0, 8) };
+      renderRanking(panel, top, { emptyText: "Like a few photos to see your ranking." });
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
     }

@@ -8,13 +8,17 @@ const container = document.getElementById("results-ranking");
 const summary = document.getElementById("results-summary");
 const more = document.getElementById("show-more");
 const PAGE = 10;
-const CATALOG = 266;
 let limit = PAGE;
+// The number of cities in the catalogue, from the API's `city_count`: the API refuses a larger
+// limit. Unknown until the first answer, which asks for the API's default (10, or every city of
+// a smaller catalogue).
+let cityCount = null;
 
 async function load() {
+  const query = cityCount === null ? "" : `limit=${limit}&`;
   for (let delay = 1000; ; delay = Math.min(delay * 2, 8000)) {
     try {
-      const data = await api(`/api/v1/recommendations/?limit=${limit}&reasons=3`);
+      const data = await api(`/api/v1/recommendations/?${query}reasons=3`);
       showBanner(false);
       return data;
     } catch (error) {
@@ -28,6 +32,7 @@ async function load() {
 
 async function show() {
   const data = await load();
+  cityCount = data.city_count;
   const count = data.swipe_count;
   summary.textContent = count
     ? `Ranked from your ${count} ${count === 1 ? "swipe" : "swipes"}. Match: 100 is your strongest city, 50 neutral.`
@@ -35,13 +40,14 @@ async function show() {
   renderRanking(container, data, {
     emptyText: "Swipe some photos first: your ranked cities appear here.",
   });
-  more.hidden = count === 0 || data.results.length < limit || limit >= CATALOG;
+  more.hidden = count === 0 || data.results.length < limit || limit >= cityCount;
 }
 
 more.addEventListener("click", async () => {
-  limit += PAGE;
+  const firstNew = limit;
+  limit = Math.min(limit + PAGE, cityCount);
   await show();
-  container.querySelectorAll(".ranked-city")[limit - PAGE]?.querySelector(".city-name")?.scrollIntoView({ block: "center" });
+  container.querySelectorAll(".ranked-city")[firstNew]?.querySelector(".city-name")?.scrollIntoView({ block: "center" });
 });
 
 document.getElementById("reset-swipes").addEventListener("click", async () => {

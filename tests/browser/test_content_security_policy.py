@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from ingest.demo import demo_photos_create
-from ml.services import model_version_label_prior_ensure
+from ml.scoring import model_version_label_prior_ensure
 
 from .conftest import DESKTOP
 

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from photos.models import City
 from tests.openapi import SchemaCheckingAPIClient
 from users.models import Profile, Swipe
 
@@ -254,3 +255,31 @@ def test_recommendations_explain_top_cities_with_the_likes_that_raised_them(
 
 def test_next_photos_reports_the_deck_size(guest_client, label_prior):
     assert guest_client.get("/api/v1/photos/next/").json() == {"results": [], "deck_size": 0}
+
+
+def test_city_limits_follow_the_catalogue_size_at_request_time(guest_client, published_photos):
+    published_photos(3)
+    cities = City.objects.count()
+    body = guest_client.get(f"/api/v1/recommendations/?limit={cities}").json()
+    assert body["city_count"] == cities == len(body["results"])
+    too_many = guest_client.get(f"/api/v1/recommendations/?limit={cities + 1}")
+    assert too_many.status_code == 400
+    assert too_many.json()["meta"]["message"] == (
+        f"limit: Ensure this value is less than or equal to {cities}, the number of cities in "
+        "the catalogue."
+    )
+    assert guest_client.get(f"/api/v1/cities/paris/similar/?limit={cities + 1}").status_code == 400
+    # a new city raises both maximums at once, with no setting to change
+    City.objects.create(slug="atlantis", name="Atlantis")
+    body = guest_client.get(f"/api/v1/recommendations/?limit={cities + 1}").json()
+    assert body["city_count"] == cities + 1 == len(body["results"])
+    assert guest_client.get(f"/api/v1/cities/paris/similar/?limit={cities + 1}").status_code == 200
+
+
+def test_a_catalogue_smaller_than_the_default_limit_gives_all_its_cities(guest_client):
+    City.objects.exclude(slug__in=("paris", "rome", "tokyo")).delete()
+    body = guest_client.get("/api/v1/recommendations/").json()
+    assert body["city_count"] == 3 and len(body["results"]) == 3
+    assert guest_client.get("/api/v1/recommendations/?limit=3").status_code == 200
+    assert guest_client.get("/api/v1/recommendations/?limit=4").status_code == 400
+    assert guest_client.get("/api/v1/cities/paris/similar/").status_code == 200

@@ -87,15 +87,14 @@ def test_stored_state_follows_swipes_undo_and_reset_exactly(published_photos, ra
     profile = Profile.objects.get(user=user)
     slugs = selectors.catalogue().slugs
     assert not RankerState.objects.filter(profile=profile).exists()  # swipes do not write it
-    selectors.swipe_statistics(profile=profile, slugs=slugs)  # a read stores it (6 swipes)
+    services.ranker_state_catch_up(profile=profile)  # stores it (6 swipes)
     services.swipe_undo_last(user=user)
     # the stored count plus the swipes since no longer matches: rebuilt, not caught up
-    stored = selectors.swipe_statistics(profile=Profile.objects.get(user=user), slugs=slugs)
+    stored = services.ranker_state_catch_up(profile=profile).statistics
     assert RankerState.objects.get(profile=profile).swipe_count == 5
     _swipe(user, photos[5], "right")  # caught up: the stored state plus this one swipe
     _swipe(user, published_photos(1)[0], "left")
-    profile = Profile.objects.get(user=user)
-    caught_up = selectors.swipe_statistics(profile=profile, slugs=slugs)
+    caught_up = services.ranker_state_catch_up(profile=profile).statistics
     rebuilt = selectors.swipe_statistics_from_history(user_id=user.pk, slugs=slugs)
     np.testing.assert_allclose(caught_up.gram, rebuilt.gram, atol=1e-12)
     np.testing.assert_allclose(caught_up.moment, rebuilt.moment, atol=1e-12)
@@ -103,6 +102,7 @@ def test_stored_state_follows_swipes_undo_and_reset_exactly(published_photos, ra
     assert stored.moment.shape == rebuilt.moment.shape
     stored = caught_up
     # The moment is the original running score: the two tables agree.
+    profile = Profile.objects.get(user=user)
     running = np.array([profile.city_scores.get(slug, 0.0) for slug in slugs])
     np.testing.assert_allclose(stored.moment[:-1], running, atol=1e-12)
     services.swipes_reset(user=user)
@@ -119,7 +119,7 @@ def test_a_stale_state_is_rebuilt_from_the_history(published_photos, ranker):
     _swipe(user, photos[2], "right")
     profile = Profile.objects.get(user=user)
     slugs = selectors.catalogue().slugs
-    selectors.swipe_statistics(profile=profile, slugs=slugs)  # none stored: all three swipes
+    services.ranker_state_catch_up(profile=profile)  # none stored: all three swipes
     state = RankerState.objects.get(profile__user=user)
     assert state.swipe_count == 3
     rebuilt = selectors.swipe_statistics_from_history(user_id=user.pk, slugs=slugs)
@@ -157,7 +157,7 @@ def test_active_queue_asks_about_unknown_cities_first(label_prior, ranker):
         user = UserFactory()
         for photo in swiped:
             _swipe(user, photo, "right")
-        batch = selectors.photos_next(user=user, limit=3)
+        batch = selectors.photos_next(profile=selectors.profile_get(user=user), limit=3)
         shown.append(sum(photo.pk in unknown for photo in batch))
     # 3 of the 8 unswiped photos are of never-seen cities: a random pick of 3 cards shows 1.1 of
     # them on average; the active queue mostly shows all three.

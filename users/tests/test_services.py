@@ -18,6 +18,14 @@ def scores_of(user):
     return Profile.objects.get(user=user).city_scores
 
 
+def next_photos(user, limit):
+    return selectors.photos_next(profile=selectors.profile_get(user=user), limit=limit)
+
+
+def recommendations(user, limit):
+    return selectors.recommendations(profile=selectors.profile_get(user=user), limit=limit)
+
+
 def test_right_swipe_adds_the_array_and_left_subtracts_it(published_photos):
     # given a person and one Paris photo and one Rome photo
     user = UserFactory()
@@ -76,13 +84,13 @@ def test_deck_serves_only_scored_unswiped_photos_in_queue_order(published_photos
     rejected = published_photos(1)[0]
     photo_services.photo_reject(photo_id=rejected.pk, reason="test")
 
-    assert [p.pk for p in selectors.photos_next(user=user, limit=10)] == [
+    assert [p.pk for p in next_photos(user, 10)] == [
         first.pk,
         second.pk,
         third.pk,
     ]
     services.swipe_record(user=user, photo_id=first.pk, direction="left")
-    deck = selectors.photos_next(user=user, limit=10)
+    deck = next_photos(user, 10)
     assert [p.pk for p in deck] == [second.pk, third.pk]
     assert unscored.pk not in {p.pk for p in deck}
     assert Profile.objects.get(user=user).queue_position == first.queue_position + 1
@@ -100,7 +108,7 @@ def test_undo_takes_the_last_swipe_back_and_serves_its_photo_again(published_pho
     assert undone.photo_id == second.pk and undone.pk is not None
     assert scores_of(user) == pytest.approx(after_first)
     assert Profile.objects.get(user=user).swipe_count == 1
-    assert selectors.photos_next(user=user, limit=1)[0].pk == second.pk
+    assert next_photos(user, 1)[0].pk == second.pk
 
 
 def test_undo_with_no_swipes_is_not_found(db):
@@ -115,7 +123,7 @@ def test_reset_forgets_everything(published_photos):
     assert services.swipes_reset(user=user) == 3
     profile = Profile.objects.get(user=user)
     assert (profile.city_scores, profile.swipe_count, profile.queue_position) == ({}, 0, 0)
-    assert len(selectors.photos_next(user=user, limit=10)) == 3
+    assert len(next_photos(user, 10)) == 3
 
 
 def test_random_history_never_drifts_and_recompute_finds_injected_drift(published_photos):
@@ -201,7 +209,7 @@ def test_equal_scores_rank_by_name_despite_float_noise(published_photos):
     kyoto, istanbul = published_photos(2, cities=("kyoto", "istanbul"))
     services.swipe_record(user=user, photo_id=kyoto.pk, direction="right")
     services.swipe_record(user=user, photo_id=istanbul.pk, direction="right")
-    found = selectors.recommendations(user=user, limit=3)
+    found = recommendations(user, 3)
     ranked, swipe_count = found.cities, found.swipe_count
     assert [city.slug for city in ranked[:2]] == ["istanbul", "kyoto"]
     assert [city.match for city in ranked[:2]] == [100, 100]
@@ -213,14 +221,14 @@ def test_swiping_ahead_never_skips_the_photos_in_between(published_photos):
     photos = published_photos(6)
     services.swipe_record(user=user, photo_id=photos[0].pk, direction="right")
     services.swipe_record(user=user, photo_id=photos[5].pk, direction="right")  # ahead of the queue
-    assert [p.pk for p in selectors.photos_next(user=user, limit=10)] == [p.pk for p in photos[1:5]]
+    assert [p.pk for p in next_photos(user, 10)] == [p.pk for p in photos[1:5]]
     for photo in photos[1:5]:
         services.swipe_record(user=user, photo_id=photo.pk, direction="left")
     # the front jumped over the photo swiped ahead, to the end of the queue
     assert Profile.objects.get(user=user).queue_position == photos[5].queue_position + 1
     services.swipe_undo_last(user=user)
     assert Profile.objects.get(user=user).queue_position == photos[4].queue_position
-    assert selectors.photos_next(user=user, limit=10)[0].pk == photos[4].pk
+    assert next_photos(user, 10)[0].pk == photos[4].pk
 
 
 def test_undoing_everything_leaves_exact_zeros(published_photos):
@@ -231,7 +239,7 @@ def test_undoing_everything_leaves_exact_zeros(published_photos):
     services.swipe_undo_last(user=user)
     services.swipe_undo_last(user=user)
     assert Profile.objects.get(user=user).city_scores == {}
-    ranked = selectors.recommendations(user=user, limit=266).cities
+    ranked = recommendations(user, 266).cities
     assert {city.match for city in ranked} == {50}
 
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from core.errors import ApplicationError
-from ingest import archives, imports
+from ingest import imports, zip_import
 from photos import selectors
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
                 batch = imports.photos_import_folder(root=path)
             elif path.suffix.lower() == ".zip":
                 with path.open("rb") as archive:
-                    batch = archives.photos_import_zip(archive=archive)
+                    batch = zip_import.photos_import_zip(archive=archive)
             elif path.is_file():
                 text = path.read_text(encoding="utf-8-sig")
                 batch = imports.photos_import_lines(text=text, source="command import")

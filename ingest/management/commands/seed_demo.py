@@ -8,8 +8,8 @@ from rich.progress import Progress
 
 from ingest import demo
 from ingest.runner import pipeline_resume
+from ml import scoring
 from ml import selectors as ml_selectors
-from ml import services
 from ml.models import ModelVersion
 from photos import selectors as photo_selectors
 from photos.models import Photo
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, cities, per_city, seed, force, train, **options):
-        version = services.model_version_label_prior_ensure()
+        version = scoring.model_version_label_prior_ensure()
         existing = photo_selectors.photo_count(source=demo.DEMO_SOURCE)
         if existing and not force:
             self.stdout.write(f"{existing} demo photos exist already; use --force to add more.")

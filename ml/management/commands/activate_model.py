@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from core.errors import ApplicationError
-from ml import selectors, services
+from ml import activation as activations
+from ml import selectors
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         if version is None:
             raise CommandError(f"No model version named '{name}'.")
         try:
-            activation = services.model_version_activate(version_id=version.pk)
+            activation = activations.model_version_activate(version_id=version.pk)
         except ApplicationError as error:
             raise CommandError(error.message) from error
         if no_wait:

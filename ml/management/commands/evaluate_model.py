@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from core.errors import ApplicationError
-from ml import selectors, services
+from ml import selectors, versions
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         try:
             with Progress() as progress:
                 bar = progress.add_task(f"Evaluating {version.name}", total=None)
-                metrics = services.model_version_evaluate_synthetic(
+                metrics = versions.model_version_evaluate_synthetic(
                     version_id=version.pk,
                     per_city=per_city,
                     on_progress=lambda done, total: progress.update(

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from rich.progress import Progress
 
-from ml import services
+from ml import scoring
 from ml.selectors import model_version_active
 from photos import selectors as photo_selectors
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             bar = progress.add_task(f"Rescoring with {version.name}", total=len(ids))
             for start in range(0, len(ids), size):
                 chunk = ids[start : start + size]
-                scored += services.photos_rescore(photo_ids=chunk)
+                scored += scoring.photos_rescore(photo_ids=chunk)
                 progress.advance(bar, len(chunk))
         self.stdout.write(
             self.style.SUCCESS(f"{scored} of {len(ids)} photos rescored with {version.name}.")

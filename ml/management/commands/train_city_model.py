@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from ml import selectors, services
+from ml import selectors, versions
 from ml.cnn import BACKBONES
 from ml.training import TrainingConfig
 
@@ -54,11 +54,11 @@ class Command(BaseCommand):
         try:
             config.validate()
             if options["folder"]:
-                pixels, slugs, problems = services.training_data_from_folder(
+                pixels, slugs, problems = versions.training_data_from_folder(
                     root=options["folder"], image_size=config.image_size
                 )
             else:
-                pixels, slugs, problems = services.training_data_from_database(
+                pixels, slugs, problems = versions.training_data_from_database(
                     image_size=config.image_size
                 )
             for problem in problems:
@@ -79,7 +79,7 @@ class Command(BaseCommand):
                         description=f"{phase} epochs (val acc {accuracy:.2f})",
                     )
 
-                version = services.model_version_train(
+                version = versions.model_version_train(
                     name=name, config=config, pixels=pixels, slugs=slugs, on_epoch=on_epoch
                 )
         except ValueError as error:

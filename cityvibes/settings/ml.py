@@ -1,0 +1,14 @@
+"""The city CNN: training weights, activation chunks, image limits."""
+
+from .environment import env
+
+# Backbone weights for training: "imagenet" (Keras downloads them, or reuses ~/.keras/models),
+# a path to a local weights file (include_top=False), or "none" to train from scratch.
+ML_BACKBONE_WEIGHTS = env.str("ML_BACKBONE_WEIGHTS", default="none")
+# Photos per rescoring task and profiles per recompute task when a model version is activated.
+ML_SCORING_CHUNK_SIZE = env.int("ML_SCORING_CHUNK_SIZE", default=256)
+ML_RECOMPUTE_CHUNK_SIZE = env.int("ML_RECOMPUTE_CHUNK_SIZE", default=200)
+# Limits on images the CNN decodes: upload size for /classify, and pixels for any image (checked
+# from the header before decoding, against decompression bombs).
+ML_CLASSIFY_MAX_BYTES = env.int("ML_CLASSIFY_MAX_BYTES", default=10 * 1024 * 1024)
+ML_MAX_IMAGE_PIXELS = env.int("ML_MAX_IMAGE_PIXELS", default=40_000_000)
