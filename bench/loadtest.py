@@ -151,9 +151,9 @@ def main() -> None:
         print(f"web ready in {wait_ready(base):.1f} s", flush=True)
         stages = []
         for users in [int(n) for n in args.stages.split(",")]:
-            stats = _run_stage("Swiper", users, args.stage_seconds, base, workdir, ledger)
-            stages.append((users, stats))
-            print(f"stage {users}: {stats['Aggregated']['rps']:.0f} req/s", flush=True)
+            stage = _run_stage("Swiper", users, args.stage_seconds, base, workdir, ledger)
+            stages.append((users, stage))
+            print(f"stage {users}: {stage['Aggregated']['rps']:.0f} req/s", flush=True)
 
         ping = _run_stage("Pinger", args.floor_users, args.floor_seconds, base, workdir, ledger)
         fast = _run_stage("FastSwiper", args.floor_users, args.floor_seconds, base, workdir, ledger)

@@ -1,10 +1,10 @@
-"""Latency of the Bayesian rankers for one person at catalogue size (266 cities, 50,000 photos).
+"""Latency of the Bayesian rankers for one person at catalog size (266 cities, 50,000 photos).
 
     .venv/bin/python -m bench.recommendation_latency
 
 Times, in process, what the app does per request with users/rankers.py (the database read of
 the profile row and its stored statistics is not included):
-- building the ranking space from the catalogue's arrays (once per process and
+- building the ranking space from the catalog's arrays (once per process and
   RANKING_SPACE_TTL, not per request),
 - a swipe: decode the stored statistics, add the swipe, encode them again,
 - recommendations: decode the statistics, posterior, every city's score, sorted,
@@ -21,7 +21,7 @@ from bench.sandbox import percentile
 from users import rankers
 
 
-def catalogue_arrays(cities: int, photos: int, rng) -> tuple[np.ndarray, np.ndarray]:
+def catalog_arrays(cities: int, photos: int, rng) -> tuple[np.ndarray, np.ndarray]:
     labels = rng.integers(0, cities, size=photos)
     logits = rng.normal(0, 1.5, size=(photos, cities))
     logits[np.arange(photos), labels] += 6.0
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    arrays, labels = catalogue_arrays(args.cities, args.photos, rng)
+    arrays, labels = catalog_arrays(args.cities, args.photos, rng)
 
     started = time.perf_counter()
     space = rankers.ranking_space(arrays, labels)

@@ -18,7 +18,7 @@ A swipe is a photo's probability array x (one entry per city) and y = +1 (right)
   draw from the posterior) so swiping stays pleasant, and some uniform exploration for variety.
 
 A person's state is ``SwipeStatistics``: the uncentred sums Σ x̃x̃ᵀ and Σ y·x̃ (x̃ = [x, 1]). They
-depend only on the swipes, not on the catalogue, so new photos never invalidate them, undo is an
+depend only on the swipes, not on the catalog, so new photos never invalidate them, undo is an
 exact subtraction, and Σ y·x is the original running score itself.
 """
 
@@ -67,7 +67,7 @@ class QueuePolicy:
 
 @dataclass(frozen=True)
 class RankingSpace:
-    """What the Bayesian ranker needs to know about the catalogue: the mean photo array μ, each
+    """What the Bayesian ranker needs to know about the catalog: the mean photo array μ, each
     city's prototype (mean array of its photos) and the look-alike similarity of the cities."""
 
     mean_array: np.ndarray  # (d,)
@@ -98,7 +98,7 @@ class RankingSpace:
 
 
 def ranking_space(arrays: np.ndarray, labels: np.ndarray, **options) -> RankingSpace:
-    """The space from the catalogue's photo arrays (n, d) and each photo's city index (labels,
+    """The space from the catalog's photo arrays (n, d) and each photo's city index (labels,
     -1 for a photo without a city). A city without photos gets the unit vector as prototype (the
     CNN's output for a perfect photo of it) and no look-alikes."""
     arrays = np.asarray(arrays, dtype=float)

@@ -205,7 +205,7 @@ def ranker_state_catch_up(*, profile: Profile) -> selectors.RankerStatistics:
     of a swipe's cost), so the endpoints that rank with it call this first and pass the result
     to the selectors. The profile row is locked meanwhile, so no swipe or undo of this person
     lands between the reads, and two catch-ups of one person run one after the other."""
-    slugs = selectors.catalogue().slugs
+    slugs = selectors.catalog().slugs
     with transaction.atomic():
         locked = _locked_profile(profile.user_id)
         found = selectors.ranker_statistics(profile=locked, slugs=slugs)

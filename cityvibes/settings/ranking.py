@@ -15,7 +15,7 @@ CITYVIBES = {
     # model on the fixed queue) or "bayesian-active" (the Bayesian model with the active queue).
     # See docs/EVALUATION.md.
     "RANKER": env.str("CITYVIBES_RANKER", default="bayesian-active"),
-    # Seconds a process reuses the catalogue's ranking space (mean array, city prototypes and
+    # Seconds a process reuses the catalog's ranking space (mean array, city prototypes and
     # look-alike similarity) before reading the photo arrays again.
     "RANKING_SPACE_TTL": env.int("CITYVIBES_RANKING_SPACE_TTL", default=300),
     # Unswiped photos the active queue considers per request (a random sample of the deck).

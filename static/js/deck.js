@@ -315,7 +315,7 @@ function refreshPanel() {
   clearTimeout(panelTimer);
   panelTimer = setTimeout(async () => {
     try {
-      // The API's default limit, never more cities than the catalogue has (a larger limit is a
+      // The API's default limit, never more cities than the catalog has (a larger limit is a
       // 400); the panel shows the first 8.
       const data = await api("/api/v1/recommendations/?reasons=2");
       const top = { ...data, results: data.results.slice(0, 8) };

@@ -9,9 +9,9 @@ const summary = document.getElementById("results-summary");
 const more = document.getElementById("show-more");
 const PAGE = 10;
 let limit = PAGE;
-// The number of cities in the catalogue, from the API's `city_count`: the API refuses a larger
+// The number of cities in the catalog, from the API's `city_count`: the API refuses a larger
 // limit. Unknown until the first answer, which asks for the API's default (10, or every city of
-// a smaller catalogue).
+// a smaller catalog).
 let cityCount = null;
 
 async function load() {

@@ -1,5 +1,5 @@
 """What several of the people endpoints share: a city reference, strict query parsing and a
-``limit`` of cities bounded by the catalogue."""
+``limit`` of cities bounded by the catalog."""
 
 from rest_framework import serializers
 
@@ -9,7 +9,7 @@ DEFAULT_CITY_LIMIT = 10
 
 
 def city_count() -> int:
-    """The number of cities in the catalogue now (it can grow, so it is counted per request).
+    """The number of cities in the catalog now (it can grow, so it is counted per request).
     From the slug/name list, one small read: ``photos.selectors.city_list().count()`` would
     group every photo by city to count its annotation."""
     return len(photo_selectors.city_names_by_slug())
@@ -29,15 +29,15 @@ def validated_query(serializer_class, request, context: dict | None = None) -> d
 
 
 class CityLimitQuerySerializer(serializers.Serializer):
-    """A ``limit`` of cities: from 1 to the number of cities in the catalogue, counted at
+    """A ``limit`` of cities: from 1 to the number of cities in the catalog, counted at
     request time (``context["city_count"]``, from ``city_count()``)."""
 
     limit = serializers.IntegerField(
         min_value=1,
         default=DEFAULT_CITY_LIMIT,
         help_text=(
-            f"How many cities, at most the number of cities in the catalogue (default "
-            f"{DEFAULT_CITY_LIMIT}; a smaller catalogue gives all its cities)."
+            f"How many cities, at most the number of cities in the catalog (default "
+            f"{DEFAULT_CITY_LIMIT}; a smaller catalog gives all its cities)."
         ),
     )
 
@@ -47,6 +47,6 @@ class CityLimitQuerySerializer(serializers.Serializer):
         if "limit" in self.initial_data and value > city_count:
             raise serializers.ValidationError(
                 f"Ensure this value is less than or equal to {city_count}, the number of "
-                "cities in the catalogue."
+                "cities in the catalog."
             )
         return value

@@ -73,7 +73,7 @@ class RecommendationsApi(APIView):
                 {
                     "swipe_count": serializers.IntegerField(),
                     "city_count": serializers.IntegerField(
-                        help_text="Cities the ranking covers (every city in the catalogue): "
+                        help_text="Cities the ranking covers (every city in the catalog): "
                         "the largest `limit` this endpoint accepts."
                     ),
                     "ranker": serializers.ChoiceField(

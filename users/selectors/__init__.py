@@ -6,7 +6,7 @@ its topic:
 
 - ``profiles``: profiles, their ranker, the swipe history;
 - ``deck``: the next photos (fixed queue or active queue);
-- ``statistics``: the catalogue's ranking space and a person's swipe statistics;
+- ``statistics``: the catalog's ranking space and a person's swipe statistics;
 - ``recommendations``: ranked cities, their reasons, look-alike cities.
 """
 
@@ -24,10 +24,10 @@ from .recommendations import (
     similar_cities,
 )
 from .statistics import (
-    Catalogue,
+    Catalog,
     RankerStatistics,
     array_in_order,
-    catalogue,
+    catalog,
     cities_key,
     ranker_statistics,
     swipe_statistics_from_history,
@@ -35,14 +35,14 @@ from .statistics import (
 
 __all__ = [
     "LOOK_ALIKE_MIN",
-    "Catalogue",
+    "Catalog",
     "RankedCity",
     "RankerStatistics",
     "Reason",
     "Recommendations",
     "SimilarCity",
     "array_in_order",
-    "catalogue",
+    "catalog",
     "cities_key",
     "first_unswiped_position",
     "liked_photo_reasons",

@@ -10,7 +10,7 @@ from photos.models import Photo
 from .. import rankers
 from ..models import Profile, Swipe
 from .profiles import ranker_of
-from .statistics import RankerStatistics, catalogue, statistics_for
+from .statistics import RankerStatistics, catalog, statistics_for
 
 
 def photos_next(
@@ -32,7 +32,7 @@ def _active_photos_next(
 ) -> list[Photo]:
     """The active queue's next photos among a random sample of the unswiped deck. Seeded by the
     person and their swipe count, so asking twice without swiping gives the same batch."""
-    current = catalogue()
+    current = catalog()
     swiped = list(Swipe.objects.filter(user_id=profile.user_id).values_list("photo_id", flat=True))
     unseen = np.flatnonzero(~np.isin(current.deck.photo_ids, swiped))
     rng = np.random.default_rng([profile.user_id, profile.swipe_count])

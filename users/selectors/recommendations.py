@@ -13,7 +13,7 @@ from photos.models import Photo
 from .. import rankers
 from ..models import Profile, Swipe
 from .profiles import ranker_of
-from .statistics import RankerStatistics, catalogue, statistics_for
+from .statistics import RankerStatistics, catalog, statistics_for
 
 LOOK_ALIKE_MIN = 0.5  # similarity from which a liked photo of another city explains this one
 
@@ -40,7 +40,7 @@ class Recommendations:
     cities: list[RankedCity]
     swipe_count: int
     ranker: str
-    city_count: int  # the cities the ranking covers: every city in the catalogue
+    city_count: int  # the cities the ranking covers: every city in the catalog
 
 
 def recommendations(
@@ -57,7 +57,7 @@ def recommendations(
     if not ranker.bayesian or not names:
         scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}
     else:
-        current = catalogue()
+        current = catalog()
         sums = statistics_for(profile=profile, current=current, statistics=statistics)
         values = rankers.bayesian_city_scores(current.space, sums)
         scores = {slug: float(value) for slug, value in zip(current.slugs, values, strict=True)}
@@ -89,7 +89,7 @@ def similar_cities(*, slug: str, limit: int) -> list[SimilarCity] | None:
     """The cities that look most like this one to the CNN (cosine similarity of their photos'
     mean log-probability arrays), most similar first; None for an unknown city. Cities without
     photos in the deck have no look to compare and are left out."""
-    current = catalogue()
+    current = catalog()
     if slug not in current.slugs:
         return None
     index = current.slugs.index(slug)
@@ -152,7 +152,7 @@ def liked_photo_reasons(*, user, slugs: list[str], per_city: int) -> dict[str, l
     }
     unexplained = [slug for slug in slugs if not reasons[slug]]
     if unexplained and own_city:
-        current = catalogue()
+        current = catalog()
         position = {slug: i for i, slug in enumerate(current.slugs)}
         for slug in unexplained:
             if slug not in position:

@@ -1,4 +1,4 @@
-"""The Bayesian rankers' inputs: the catalogue's ranking space (cached per process) and a
+"""The Bayesian rankers' inputs: the catalog's ranking space (cached per process) and a
 person's swipe statistics. Reads only: users.services.ranker_state_catch_up stores what
 ``ranker_statistics`` computes."""
 
@@ -16,11 +16,11 @@ from photos.models import Photo
 from .. import rankers
 from ..models import Profile, RankerState, Swipe
 
-# ---- the catalogue's ranking space ------------------------------------------------------------
+# ---- the catalog's ranking space ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Catalog:
     """The deck's photo arrays over every city (slugs sorted) and the ranking space built from
     them. Built from the database at most every RANKING_SPACE_TTL seconds per process."""
 
@@ -33,24 +33,24 @@ class Catalogue:
         return self.deck.slugs
 
 
-_catalogue_lock = threading.Lock()
-_catalogue_cache: dict[str, tuple[float, Catalogue]] = {}
+_catalog_lock = threading.Lock()
+_catalog_cache: dict[str, tuple[float, Catalog]] = {}
 
 
-def catalogue() -> Catalogue:
-    """The cached catalogue, or a new one. Built under the lock: when it expires, one thread of
+def catalog() -> Catalog:
+    """The cached catalog, or a new one. Built under the lock: when it expires, one thread of
     the process builds it and the others wait for that one (a few hundred ms at 50,000 photos)
     instead of all building it at once, which under load once took seconds of CPU."""
     slugs = tuple(sorted(photo_selectors.city_names_by_slug()))
-    with _catalogue_lock:
-        cached = _catalogue_cache.get("current")
+    with _catalog_lock:
+        cached = _catalog_cache.get("current")
         ttl = settings.CITYVIBES["RANKING_SPACE_TTL"]
         if cached and cached[1].slugs == slugs and time.monotonic() - cached[0] < ttl:
             return cached[1]
         deck = photo_selectors.deck_arrays(slugs=slugs)
         counts = np.bincount(deck.labels[deck.labels >= 0], minlength=len(slugs))
-        built = Catalogue(deck, rankers.ranking_space(deck.arrays, deck.labels), counts)
-        _catalogue_cache["current"] = (time.monotonic(), built)
+        built = Catalog(deck, rankers.ranking_space(deck.arrays, deck.labels), counts)
+        _catalog_cache["current"] = (time.monotonic(), built)
         return built
 
 
@@ -124,10 +124,10 @@ def ranker_statistics(*, profile: Profile, slugs: tuple[str, ...]) -> RankerStat
 
 
 def statistics_for(
-    *, profile: Profile, current: Catalogue, statistics: RankerStatistics | None
+    *, profile: Profile, current: Catalog, statistics: RankerStatistics | None
 ) -> rankers.SwipeStatistics:
-    """The caller's caught-up statistics when they are over the catalogue's cities; otherwise
-    (none given, or the catalogue changed in between) read afresh, without storing them."""
+    """The caller's caught-up statistics when they are over the catalog's cities; otherwise
+    (none given, or the catalog changed in between) read afresh, without storing them."""
     if statistics is not None and statistics.slugs == current.slugs:
         return statistics.statistics
     return ranker_statistics(profile=profile, slugs=current.slugs).statistics

@@ -257,7 +257,7 @@ def test_next_photos_reports_the_deck_size(guest_client, label_prior):
     assert guest_client.get("/api/v1/photos/next/").json() == {"results": [], "deck_size": 0}
 
 
-def test_city_limits_follow_the_catalogue_size_at_request_time(guest_client, published_photos):
+def test_city_limits_follow_the_catalog_size_at_request_time(guest_client, published_photos):
     published_photos(3)
     cities = City.objects.count()
     body = guest_client.get(f"/api/v1/recommendations/?limit={cities}").json()
@@ -266,7 +266,7 @@ def test_city_limits_follow_the_catalogue_size_at_request_time(guest_client, pub
     assert too_many.status_code == 400
     assert too_many.json()["meta"]["message"] == (
         f"limit: Ensure this value is less than or equal to {cities}, the number of cities in "
-        "the catalogue."
+        "the catalog."
     )
     assert guest_client.get(f"/api/v1/cities/paris/similar/?limit={cities + 1}").status_code == 400
     # a new city raises both maximums at once, with no setting to change
@@ -276,7 +276,7 @@ def test_city_limits_follow_the_catalogue_size_at_request_time(guest_client, pub
     assert guest_client.get(f"/api/v1/cities/paris/similar/?limit={cities + 1}").status_code == 200
 
 
-def test_a_catalogue_smaller_than_the_default_limit_gives_all_its_cities(guest_client):
+def test_a_catalog_smaller_than_the_default_limit_gives_all_its_cities(guest_client):
     City.objects.exclude(slug__in=("paris", "rome", "tokyo")).delete()
     body = guest_client.get("/api/v1/recommendations/").json()
     assert body["city_count"] == 3 and len(body["results"]) == 3

@@ -85,7 +85,7 @@ def test_stored_state_follows_swipes_undo_and_reset_exactly(published_photos, ra
     for photo, direction in zip(photos, ["right", "left"] * 3, strict=True):
         _swipe(user, photo, direction)
     profile = Profile.objects.get(user=user)
-    slugs = selectors.catalogue().slugs
+    slugs = selectors.catalog().slugs
     assert not RankerState.objects.filter(profile=profile).exists()  # swipes do not write it
     services.ranker_state_catch_up(profile=profile)  # stores it (6 swipes)
     services.swipe_undo_last(user=user)
@@ -118,7 +118,7 @@ def test_a_stale_state_is_rebuilt_from_the_history(published_photos, ranker):
     ranker("bayesian")
     _swipe(user, photos[2], "right")
     profile = Profile.objects.get(user=user)
-    slugs = selectors.catalogue().slugs
+    slugs = selectors.catalog().slugs
     services.ranker_state_catch_up(profile=profile)  # none stored: all three swipes
     state = RankerState.objects.get(profile__user=user)
     assert state.swipe_count == 3
