@@ -123,7 +123,7 @@ class PhotoImportDetailApi(generics.RetrieveAPIView):
     serializer_class = ImportBatchOutputSerializer
 
     def get_queryset(self):
-        return ImportBatch.objects.all()
+        return selectors.batch_list()
 
 
 @extend_schema(

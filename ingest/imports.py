@@ -15,7 +15,7 @@ from django.db import transaction
 
 from core.errors import ApplicationError
 from photos import images, records, selectors
-from photos.models import City, ImportBatch, Photo
+from photos.models import City, ImportBatch
 
 from . import archives, urls, zip_import
 from .runner import photo_ingest
@@ -63,9 +63,7 @@ def photos_import_rows(
     """
     cities_by_key = selectors.cities_by_key()
     candidate_urls = [url for _, url, _ in rows if urls.url_problem(url) is None]
-    known_urls = set(
-        Photo.objects.filter(image_url__in=candidate_urls).values_list("image_url", flat=True)
-    )
+    known_urls = selectors.photo_urls_known(urls=candidate_urls)
     errors: dict[str, str] = {}
     seen_urls: dict[str, int] = {}
     accepted: list[tuple[str, City | None]] = []

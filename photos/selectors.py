@@ -259,6 +259,15 @@ def batch_finished(*, batch) -> bool:
     return batch_counts(batch=batch)["queued"] == 0
 
 
+def batch_list() -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.all()
+
+
+def photo_urls_known(*, urls: list[str]) -> set[str]:
+    """Which of these image URLs some photo was imported from already."""
+    return set(Photo.objects.filter(image_url__in=urls).values_list("image_url", flat=True))
+
+
 def batch_get(*, batch_id: int):
     return ImportBatch.objects.filter(pk=batch_id).first()
 
