@@ -13,7 +13,9 @@ hit@5 (their favourite city in the top 5). Every ranker sees the same users and 
 a markdown table (docs/EVALUATION.md) and a PNG plot."""
 
 import argparse
+import itertools
 import json
+import os
 import time
 from pathlib import Path
 
@@ -38,6 +40,10 @@ def photo_arrays(retrain: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
     if cache.exists() and not retrain:
         data = np.load(cache)
         return data["arrays"], data["labels"], cities
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityvibes.settings.local")
+    django.setup()  # the image checks read their limits from the settings
     from ml import cnn, training
     from ml.synthetic import city_photo_jpeg
     from photos.images import load_pixels
@@ -90,9 +96,15 @@ RANKER_LABELS = {
 }
 
 
+CALIBRATION_AT = (20, 60, 100)  # swipe counts at which the shown chances are checked
+
+
 def simulate(mode, noise, users, swipes, arrays, labels, features, seed) -> dict:
-    """NDCG@10 and hit@5 (users x swipes) per ranker, and the share of likes each one showed."""
-    from users import rankers
+    """NDCG@10 and hit@5 (users x swipes) per ranker, the share of likes each one showed, and
+    for the Bayesian rankers the shown chances with the true like-rate of each city's photos
+    (calibration). The Bayesian rankers rank by the chance they show (users/match.py), as the
+    app does."""
+    from users import match, rankers
 
     cities = arrays.shape[1]
     space = rankers.ranking_space(arrays, labels)
@@ -112,7 +124,8 @@ def simulate(mode, noise, users, swipes, arrays, labels, features, seed) -> dict
     ideal = (-np.sort(-gains, axis=1)[:, :10] * discounts).sum(axis=1)
     favourite = utility.argmax(axis=1)
     everyone = np.arange(users)
-    ndcg, hit, like_share = {}, {}, {}
+    ndcg, hit, like_share, calibration = {}, {}, {}, {}
+    truth = np.where(liked_city, 1 - noise, noise)  # the chance a photo of the city is liked
     for name in rankers.RANKERS:
         noise_rngs = [np.random.default_rng([seed, user, 1]) for user in everyone]
         queue_rngs = [np.random.default_rng([seed, user, 2]) for user in everyone]
@@ -138,12 +151,47 @@ def simulate(mode, noise, users, swipes, arrays, labels, features, seed) -> dict
             if name == rankers.BASELINE:
                 scores = statistics.moment[:, :-1]  # Σ y·x: the running scores
             else:
-                scores = rankers.bayesian_city_scores(space, statistics)
+                chance = match.chance_outlook(space, statistics).chance
+                scores = np.rint(100 * chance) + 1e-3 * chance  # sorted by the shown %
+                if step + 1 in CALIBRATION_AT:
+                    calibration[(name, step + 1)] = (chance.ravel(), truth.ravel())
             top = np.argsort(-scores, axis=1, kind="stable")[:, :10]
             ndcg[name][:, step] = (np.take_along_axis(gains, top, 1) * discounts).sum(1) / ideal
             hit[name][:, step] = (top[:, :5] == favourite[:, None]).any(axis=1)
         like_share[name] = likes / (users * swipes)
-    return {"ndcg": ndcg, "hit": hit, "like_share": like_share}
+    return {"ndcg": ndcg, "hit": hit, "like_share": like_share, "calibration": calibration}
+
+
+def calibration_lines(calibration: dict) -> list[str]:
+    """Shown chance against the true like-rate, by tenths of the chance, and the expected
+    calibration error (the count-weighted mean gap)."""
+    bins = np.linspace(0, 1, 11)
+    lines = [
+        "",
+        "Calibration of the shown chance (Bayesian + active queue): people x cities by the "
+        "chance shown; mean shown vs the true like-rate of the city's photos (count).",
+        "",
+        "| swipes | "
+        + " | ".join(f"{lo:.0%}-{hi:.0%}" for lo, hi in itertools.pairwise(bins))
+        + " | ECE |",
+        "|---:|" + "---|" * 10 + "---:|",
+    ]
+    for (name, step), (shown, true) in calibration.items():
+        if name != "bayesian-active":
+            continue
+        which = np.clip(np.digitize(shown, bins) - 1, 0, 9)
+        cells, gap = [], 0.0
+        for b in range(10):
+            chosen = which == b
+            if not chosen.any():
+                cells.append("")
+                continue
+            cells.append(
+                f"{shown[chosen].mean():.2f} vs {true[chosen].mean():.2f} ({chosen.sum()})"
+            )
+            gap += chosen.sum() * abs(shown[chosen].mean() - true[chosen].mean())
+        lines.append(f"| {step} | " + " | ".join(cells) + f" | {gap / len(shown):.3f} |")
+    return lines
 
 
 def bootstrap(values: np.ndarray, rng, resamples: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -214,6 +262,7 @@ def main() -> None:
                 + " | ".join(cells)
                 + f" | {reach if reach else f'> {args.swipes}'} |"
             )
+        lines += calibration_lines(result["calibration"])
         report.append("\n".join(lines))
         print(report[-1], "\n", flush=True)
 

@@ -7,6 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from core.media import redoc_bundle
 from ingest import apis as ingest_apis
 from ml import apis as ml_apis
 from photos import apis as photo_apis
@@ -14,6 +15,7 @@ from users.apis import auth as auth_apis
 from users.apis import cities as similar_city_apis
 from users.apis import deck as deck_apis
 from users.apis import recommendations as ranking_apis
+from users.apis import share as share_apis
 from users.apis import swipes as swipe_apis
 
 from . import health
@@ -31,6 +33,12 @@ urlpatterns = [
     path("swipes/undo/", swipe_apis.SwipeUndoApi.as_view(), name="swipes-undo"),
     path("swipes/reset/", swipe_apis.SwipeResetApi.as_view(), name="swipes-reset"),
     path("recommendations/", ranking_apis.RecommendationsApi.as_view(), name="recommendations"),
+    path(
+        "recommendations/<slug:slug>/",
+        ranking_apis.CityOutlookApi.as_view(),
+        name="recommendation-city",
+    ),
+    path("share/", share_apis.RankingShareApi.as_view(), name="share"),
     path("photos/import", ingest_apis.PhotoImportApi.as_view(), name="photos-import"),
     path("photos/imports/<int:pk>/", ingest_apis.PhotoImportDetailApi.as_view(), name="import"),
     path(
@@ -53,4 +61,6 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+    # ReDoc's script without the badge image it would fetch from Redocly's CDN (core/media.py).
+    path("redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
 ]

@@ -14,7 +14,27 @@ from photos import services as photo_services
 from photos.models import ImportBatch, Photo
 
 from .forms import PhotoAdminForm, PhotoImportForm
+from .pipeline import step_names
 from .runner import photo_ingest, pipeline_resume
+
+
+class PipelineStepFilter(admin.SimpleListFilter):
+    """The step each photo waits for, every step of both pipelines named, and "pipeline over"
+    for the empty value (Django's default filter showed it as a link with no text)."""
+
+    title = "pipeline step"
+    parameter_name = "pipeline_step"
+    OVER = "over"
+
+    def lookups(self, request, model_admin):
+        steps = dict.fromkeys(step_names("import") + step_names("generated"))
+        return [(step, f"waiting for {step}") for step in steps] + [(self.OVER, "pipeline over")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(pipeline_step="" if value == self.OVER else value)
 
 
 @admin.register(Photo)
@@ -33,7 +53,7 @@ class PhotoAdmin(admin.ModelAdmin):
     list_display_links = ["picture", "id"]
     list_filter = [
         "status",
-        "pipeline_step",
+        PipelineStepFilter,
         "is_synthetic",
         "batch",
         "model_version",

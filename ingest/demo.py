@@ -2,9 +2,12 @@
 
 SYNTHETIC: the images are drawn by ml.synthetic, and every photo is flagged ``is_synthetic``."""
 
+import collections
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 
 from ml.synthetic import DEMO_CITIES, city_photo_jpeg
@@ -36,8 +39,9 @@ def demo_photos_create(
         raise ValueError(f"Demo cities missing from the catalog: {', '.join(missing)}.")
     jobs = [(city, index) for city in cities for index in range(per_city)]
     random.Random(seed).shuffle(jobs)
-    for done, (city, index) in enumerate(jobs, start=1):
-        image = ContentFile(city_photo_jpeg(city.slug, index), name=f"{city.slug}-{index:03d}.jpg")
+    drawings = _drawn((city.slug, index) for city, index in jobs)
+    for done, ((city, index), jpeg) in enumerate(zip(jobs, drawings, strict=True), start=1):
+        image = ContentFile(jpeg, name=f"{city.slug}-{index:03d}.jpg")
         photo_ingest(
             image_file=image,
             city=city,
@@ -48,3 +52,17 @@ def demo_photos_create(
         if on_progress is not None:
             on_progress(done)
     return len(jobs)
+
+
+def _drawn(jobs: Iterable[tuple[str, int]], ahead: int = 4) -> Iterator[bytes]:
+    """The JPEG of each (slug, index), in order, drawn a few photos ahead on two threads while
+    the caller runs the pipeline: drawing a photo at full size costs about as much as its
+    pipeline, and NumPy and Pillow release the GIL for their work."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-draw") as pool:
+        pending: collections.deque = collections.deque()
+        for slug, index in jobs:
+            pending.append(pool.submit(city_photo_jpeg, slug, index, settings.DEMO_PHOTO_WIDTH))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -169,6 +169,11 @@ def photo_deck_size() -> int:
     return photo_deck().count()
 
 
+def deck_is_generated() -> bool:
+    """The deck holds photos drawn by the demo generator (the landing page says so)."""
+    return photo_deck().filter(is_synthetic=True).exists()
+
+
 def photo_image_url(*, photo: Photo, request=None) -> str:
     """Where a client can load the photo: its normalised copy (upright JPEG, capped size), which
     this site encoded itself; "" before the validate step stored one. A remote URL is never

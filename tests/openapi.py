@@ -24,6 +24,11 @@ def _resolve(node, components):
         if "$ref" in node:
             name = node["$ref"].rsplit("/", 1)[-1]
             return _resolve(components[name], components)
+        if node.get("nullable") and len(node.get("allOf", ())) == 1:
+            # drf-spectacular writes a nullable reference as {allOf: [ref], nullable: true};
+            # OAS30Validator applies `nullable` only beside `type`, so it would refuse the null.
+            rest = {key: value for key, value in node.items() if key not in ("allOf", "nullable")}
+            return {"anyOf": [_resolve(node["allOf"][0], components), {"enum": [None]}], **rest}
         return {key: _resolve(value, components) for key, value in node.items()}
     if isinstance(node, list):
         return [_resolve(item, components) for item in node]

@@ -34,9 +34,11 @@ def test_guest_swipes_five_retries_undoes_and_resets(
     ranked = api_client.get("/api/v1/recommendations/?limit=5").json()
     assert ranked["swipe_count"] == 5
     assert ranked["results"][0]["slug"] in liked_cities
-    assert ranked["results"][0]["match"] == 100
-    scores = [city["score"] for city in ranked["results"]]
-    assert scores == sorted(scores, reverse=True)
+    assert ranked["like_count"] == 3
+    # the baseline's lean: above 50 only after a like of the city, never 100
+    assert 50 < ranked["results"][0]["match"] < 100
+    shown = [city["match"] for city in ranked["results"]]
+    assert shown == sorted(shown, reverse=True)
 
     retry = api_client.post(
         "/api/v1/swipes/", {"photo": deck[4]["id"], "direction": "right"}, format="json"

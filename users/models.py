@@ -84,3 +84,16 @@ class RankerState(models.Model):
 
     def __str__(self) -> str:
         return f"Ranker state of {self.profile} ({self.swipe_count} swipes)"
+
+
+class RankingShare(models.Model):
+    """A read-only link to a person's ranking (/shared/<token>/): whoever holds the token sees
+    the ranking as it is now, nobody can guess it (256 random bits), and making a new link or
+    revoking it ends the old one."""
+
+    profile = models.OneToOneField(Profile, on_delete=models.CASCADE, related_name="share")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Ranking share of {self.profile}"

@@ -1,10 +1,11 @@
-"""Writes for people: guests, registration, swipes, undo, reset, score recomputation and the
-Bayesian rankers' stored statistics (RankerState).
+"""Writes for people: guests, registration, swipes, undo, reset, score recomputation, the
+Bayesian rankers' stored statistics (RankerState) and the share link of a ranking.
 
 Every write that touches a person's running scores locks their profile row first
 (``select_for_update``), so concurrent swipes of one person run one after another and never
 lose an update; different people never wait for each other."""
 
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from core.errors import ApplicationError, ConflictError, NotFoundError
 from photos import selectors as photo_selectors
 
 from . import selectors
-from .models import Profile, RankerState, Swipe
+from .models import Profile, RankerState, RankingShare, Swipe
 from .selectors import scores_from_history
 
 User = get_user_model()
@@ -258,3 +259,20 @@ def profile_recompute(*, profile_id: int, fix: bool = True) -> Drift | None:
     if not drifted:
         return None
     return Drift(profile.user_id, profile.user.get_username(), difference, count_was, count)
+
+
+def ranking_share_create(*, user) -> RankingShare:
+    """A new share link for the user's ranking; the previous one, if any, stops working."""
+    with transaction.atomic():
+        profile = _locked_profile(user)
+        share, _ = RankingShare.objects.update_or_create(
+            profile=profile,
+            defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()},
+        )
+    return share
+
+
+def ranking_share_revoke(*, user) -> bool:
+    """End the user's share link; False when there was none."""
+    deleted, _ = RankingShare.objects.filter(profile__user=user).delete()
+    return deleted > 0

@@ -5,16 +5,18 @@ views only serve the pages, start guests and handle the account forms. The forms
 or log in count against the same rate limits as the API's doors (core.ratelimit); a
 refused one is a 429 with Retry-After, showing the form again with the wait."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
 from core.errors import ApplicationError
+from photos import selectors as photo_selectors
 
 from . import selectors, services
 from .forms import AdminLoginForm, LoginForm, RegisterForm
@@ -31,7 +33,7 @@ def _refused(response, wait: int | None):
 
 
 def home(request):
-    return render(request, "home.html")
+    return render(request, "home.html", {"demo_deck": photo_selectors.deck_is_generated()})
 
 
 @require_POST
@@ -117,6 +119,15 @@ def register(request):
             form.add_error(field, error.message)
         else:
             login(request, registered, backend=MODEL_BACKEND)
+            count = selectors.profile_get(user=registered).swipe_count
+            saved = (
+                f" Your {count} {'swipe is' if count == 1 else 'swipes are'} saved."
+                if count
+                else ""
+            )
+            messages.success(
+                request, f"Welcome, {registered.get_username()}: your account is ready.{saved}"
+            )
             return redirect("swipe")
     return _refused(render(request, "registration/register.html", {"form": form}), wait)
 
@@ -127,3 +138,52 @@ def logout_view(request):
         services.token_revoke(request.user)
     logout(request)
     return redirect(reverse("home"))
+
+
+CITY_PAGE = {"photo_limit": 12, "reason_limit": 4, "similar_limit": 6}
+SHARED_CITIES = 10
+
+
+def _statistics(profile):
+    """The Bayesian rankers rank from caught-up swipe statistics (stored first, then read)."""
+    return (
+        services.ranker_state_catch_up(profile=profile)
+        if selectors.ranker_of(profile).bayesian
+        else None
+    )
+
+
+def city(request, slug):
+    """A city: its most typical deck photos, its look-alikes and, for a signed-in person (guests
+    too), where it ranks for them and the swipes that moved it."""
+    profile = selectors.profile_get(user=request.user) if request.user.is_authenticated else None
+    found = selectors.city_outlook(
+        profile=profile,
+        slug=slug,
+        statistics=_statistics(profile) if profile is not None and profile.pk else None,
+        **CITY_PAGE,
+    )
+    if found is None:
+        raise Http404(f"There is no city '{slug}'.")
+    return render(request, "users/city.html", {"outlook": found})
+
+
+def shared_ranking(request, token):
+    """The read-only page a share link opens: the ranking as it is now, without the swipes."""
+    profile = selectors.profile_by_share_token(token=token)
+    if profile is None:
+        raise Http404("This share link does not exist or was ended.")
+    found = selectors.recommendations(
+        profile=profile, limit=SHARED_CITIES, statistics=_statistics(profile)
+    )
+    photos = {
+        photo.pk: photo
+        for photo in photo_selectors.photos_in_order(
+            photo_ids=[c.photo_id for c in found.cities if c.photo_id]
+        )
+    }
+    cards = [{"city": c, "photo": photos.get(c.photo_id)} for c in found.cities]
+    response = render(request, "users/shared.html", {"ranking": found, "cards": cards})
+    response["Referrer-Policy"] = "no-referrer"  # the token never leaves in a Referer header
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -215,6 +215,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages load only this site's files, so they work offline and under the CSP: the
+    # sidecar's copies (drf-spectacular's defaults are CDN addresses), and the templates in
+    # templates/drf_spectacular/ (no Google Fonts; ReDoc's bundle without its CDN badge image,
+    # core.media.redoc_bundle; the site's own icon).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -62,3 +62,7 @@ PHOTO_QUALITY_GATE = {
     "min_contrast": env.float("PHOTO_QUALITY_MIN_CONTRAST", default=12.0),  # std dev, 0-255
     "min_sharpness": env.float("PHOTO_QUALITY_MIN_SHARPNESS", default=20.0),  # var of Laplacian
 }
+
+# Width of the demo photos seed_demo draws (4:5, so 1350 px high): the swipe card on a 390 px
+# phone at 3x density (ml/synthetic.py draws at any size; its own default is the same).
+DEMO_PHOTO_WIDTH = env.int("DEMO_PHOTO_WIDTH", default=1080)

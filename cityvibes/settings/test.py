@@ -13,6 +13,9 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need the real broker switch this off themselves
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 SERVE_MEDIA = True  # the browser tests load photos from the live server
+# Smaller demo photos: drawing and analysing 1080 x 1350 ones cost about 0.3 s each, and many
+# tests fill a deck. The tests of the photos themselves draw them at full size.
+DEMO_PHOTO_WIDTH = 360
 # The original ranker by default, so tests of the swipe rules see the fixed queue; tests of the
 # other rankers switch the setting (or a profile's ranker) themselves.
 CITYVIBES = {**CITYVIBES, "RANKER": "baseline", "RANKING_SPACE_TTL": 0}  # noqa: F405

@@ -178,3 +178,17 @@ def test_the_reject_action_counts_what_it_rejected(admin_client, published_photo
     )
     assert "Rejected 2 photos." in response.content.decode()
     assert set(Photo.objects.values_list("status", flat=True)) == {Photo.Status.REJECTED}
+
+
+def test_the_pipeline_step_filter_names_every_step_and_the_end(admin_client, published_photos):
+    done = published_photos(2)
+    waiting = done[1]
+    waiting.pipeline_step = "score"
+    waiting.save(update_fields=["pipeline_step"])
+    page = admin_client.get("/admin/photos/photo/").content.decode()
+    assert 'href="?pipeline_step=score"' in page and "waiting for dedupe" in page
+    assert 'href="?pipeline_step="' not in page  # no link without a name
+    over = admin_client.get("/admin/photos/photo/?pipeline_step=over").context["cl"].result_list
+    assert [photo.pk for photo in over] == [done[0].pk]
+    scoring = admin_client.get("/admin/photos/photo/?pipeline_step=score").context["cl"]
+    assert [photo.pk for photo in scoring.result_list] == [waiting.pk]

@@ -1,5 +1,6 @@
 """The README's demo path in small: seed synthetic photos, train the demo CNN, activate it, and
-check it on fresh held-out synthetic photos; plus the recorded ground-truth city styles."""
+check it on fresh held-out synthetic photos; the recorded ground-truth city styles; and that the
+generated photos pass the intake's quality gate like any uploaded photo."""
 
 import io
 import json
@@ -13,7 +14,7 @@ import ml
 from ingest.runner import photo_ingest
 from ml.models import ModelVersion
 from ml.synthetic import DEMO_CITIES, city_photo_jpeg, city_style
-from photos.models import Photo
+from photos.models import City, Photo
 from photos.selectors import photo_image_url
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -73,10 +74,28 @@ def test_seed_demo_fills_the_deck_through_the_generated_pipeline(
 
     # a byte-identical copy of a demo photo, uploaded, is a duplicate, not a new photo
     city = photos.first().city
-    copy = ContentFile(city_photo_jpeg(city.slug, 0), name="x.jpg")
+    copy = ContentFile(city_photo_jpeg(city.slug, 0, settings.DEMO_PHOTO_WIDTH), name="x.jpg")
     with django_capture_on_commit_callbacks(execute=True):
         uploaded = photo_ingest(image_file=copy, city=city)
     uploaded.refresh_from_db()
     assert uploaded.status == Photo.Status.DUPLICATE
     assert uploaded.status_reason.startswith("Exact duplicate")
     assert uploaded.duplicate_of.is_synthetic
+
+
+@pytest.mark.django_db
+def test_generated_photos_pass_the_import_pipelines_quality_gate(
+    label_prior, django_capture_on_commit_callbacks
+):
+    # Uploaded like anyone's photo (the import pipeline, quality gate included): every demo city,
+    # so every weather and time of day, fog and night too, is bright, contrasted and sharp enough.
+    cities = {city.slug: city for city in City.objects.filter(slug__in=DEMO_CITIES)}
+    with django_capture_on_commit_callbacks(execute=True):
+        for slug in DEMO_CITIES:
+            upload = ContentFile(city_photo_jpeg(slug, 5), name=f"{slug}.jpg")
+            photo_ingest(image_file=upload, city=cities[slug])
+    photos = Photo.objects.all()
+    assert photos.count() == len(DEMO_CITIES)
+    for photo in photos:
+        assert photo.status == Photo.Status.PUBLISHED, (photo.city.slug, photo.status_reason)
+        assert photo.pipeline == Photo.Pipeline.IMPORT and "quality" in photo.analysis

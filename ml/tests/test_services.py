@@ -69,9 +69,9 @@ def test_synthetic_photos_are_deterministic_per_city_and_vary_per_photo():
     assert city_photo_jpeg("paris", 3) == city_photo_jpeg("paris", 3)
     a = np.asarray(draw_city_photo("paris", 0), dtype=float)
     b = np.asarray(draw_city_photo("paris", 1), dtype=float)
-    assert a.shape == (320, 320, 3) and np.abs(a - b).mean() > 1.0
+    assert a.shape == (1350, 1080, 3) and np.abs(a - b).mean() > 1.0
     decoded = Image.open(io.BytesIO(city_photo_jpeg("oslo", 0, size=64)))
-    assert decoded.format == "JPEG" and decoded.size == (64, 64)
+    assert decoded.format == "JPEG" and decoded.size == (64, 80)
 
 
 def test_score_photos_command_rescores_and_never_publishes(label_prior, published_photos):

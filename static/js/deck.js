@@ -1,8 +1,13 @@
-// The swipe deck: one card at a time, swiped by drag (pointer events), buttons or keys.
-// Swipes go into an outbox that is sent in order in the background and retried on network
-// errors; the server treats an identical retry as a no-op, so nothing is counted twice.
+// The swipe deck: a stack of cards swiped by drag (deck-drag.js, with the throw physics of
+// deck-physics.js), buttons or keys (one swipe per key press). Swipes leave through the
+// outbox (deck-outbox.js). Undo follows the server's history: the page undoes its own unsent
+// swipes locally, everything else through POST /api/v1/swipes/undo/, whose answer brings the
+// photo back on top, so undo works the same after navigating away or reloading.
 
-import { api, ApiError, clientState, NetworkError, showBanner, sleep } from "./api.js";
+import { api, clientState, NetworkError, showBanner } from "./api.js";
+import { preload, renderStack, STACK_DEPTH } from "./deck-cards.js";
+import { throwCard } from "./deck-drag.js";
+import { Outbox } from "./deck-outbox.js";
 import { renderRanking } from "./ranking.js";
 
 const state = clientState();
@@ -11,114 +16,54 @@ const message = document.getElementById("deck-message");
 const countLabel = document.getElementById("swipe-count");
 const hint = document.getElementById("hint");
 const panel = document.getElementById("panel-ranking");
+const buttons = {
+  left: document.getElementById("btn-left"),
+  right: document.getElementById("btn-right"),
+  undo: document.getElementById("btn-undo"),
+};
 const wideScreen = window.matchMedia("(min-width: 900px)");
 
 const PREFETCH_BELOW = 5; // fetch more when fewer cards than this wait
 const BATCH = 10;
 const HINT_AFTER = { swipes: 12, likes: 3 };
-const outboxKey = `cityvibes-outbox-${state.username}`;
+const PANEL_EMPTY = "Like a few photos to see your ranking.";
 
+const outbox = new Outbox(`cityvibes-outbox-${state.username}`);
 const queue = []; // photos waiting to be shown, first = on top
-const known = new Set(); // photo ids seen in this page (shown, queued or swiped)
-const history = []; // {photo, direction}, newest last, for undo
-let outbox = JSON.parse(localStorage.getItem(outboxKey) || "[]"); // {kind, photo, direction}
+const known = new Set(outbox.swipedPhotos()); // photo ids shown, queued or swiped on this page
+// This page's knowledge of the newest swipes ({photo, direction}, newest last): the swipes
+// it made, and those still in the outbox from before a reload. Older ones are the server's.
+const history = [];
 let serverCount = state.swipeCount;
 let likes = 0;
 let deckSize = null;
 let deckExhausted = false;
 let fetching = false;
-let sending = false;
 
-for (const item of outbox) if (item.kind === "swipe") known.add(item.photo);
+for (const item of outbox.items) {
+  if (item.kind === "swipe" && item.card) history.push({ photo: item.card, direction: item.direction });
+  else if (item.kind === "undo" && item.photo !== null && history.at(-1)?.photo.id === item.photo) {
+    history.pop();
+  }
+}
 
-// ---- counting ------------------------------------------------------------------------------
+// ---- counting, the hint ---------------------------------------------------------------------
 
-function pendingDelta() {
-  return outbox.reduce((sum, item) => sum + (item.kind === "swipe" ? 1 : -1), 0);
+function swipeCount() {
+  return Math.max(0, serverCount + outbox.pendingDelta());
 }
 
 function updateCount() {
-  const count = Math.max(0, serverCount + pendingDelta());
+  const count = swipeCount();
   countLabel.textContent = `${count} ${count === 1 ? "swipe" : "swipes"}`;
   const dismissed = sessionStorage.getItem("cityvibes-hint-dismissed");
   // Likes before this page load are not known here; a long history counts as enough signal.
   const enoughLikes = likes >= HINT_AFTER.likes || state.swipeCount >= HINT_AFTER.swipes;
-  if (!dismissed && count >= HINT_AFTER.swipes && enoughLikes) hint.hidden = false;
-}
-
-// ---- the outbox: sent in order, retried with backoff --------------------------------------
-
-function saveOutbox() {
-  localStorage.setItem(outboxKey, JSON.stringify(outbox));
-}
-
-async function sendItem(item) {
-  if (item.kind === "swipe") {
-    try {
-      const result = await api("/api/v1/swipes/", {
-        method: "POST",
-        body: { photo: item.photo, direction: item.direction },
-      });
-      serverCount = result.swipe_count;
-    } catch (error) {
-      // 404: the photo left the deck; 409: swiped the other way before. Nothing to retry.
-      if (!(error instanceof ApiError)) throw error;
-    }
-    return;
-  }
-  // Undo. A retried undo must not remove a second swipe: undo only while the newest swipe on
-  // the server is still the one this undo is for.
-  if (item.attempted) {
-    const latest = await api("/api/v1/swipes/?limit=1");
-    if (!latest.results.length || latest.results[0].photo !== item.photo) return;
-  }
-  item.attempted = true;
-  saveOutbox();
-  try {
-    await api("/api/v1/swipes/undo/", { method: "POST" });
-    serverCount = Math.max(0, serverCount - 1);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error; // 404: nothing left to undo
-  }
-}
-
-async function flush() {
-  if (sending) return;
-  sending = true;
-  let delay = 500;
-  try {
-    while (outbox.length) {
-      const item = outbox[0];
-      item.inFlight = true;
-      try {
-        await sendItem(item);
-      } catch (error) {
-        if (!(error instanceof NetworkError)) throw error;
-        item.inFlight = false;
-        showBanner(true);
-        await sleep(delay);
-        delay = Math.min(delay * 2, 8000);
-        continue;
-      }
-      outbox.shift();
-      saveOutbox();
-      showBanner(false);
-      delay = 500;
-      updateCount();
-    }
-  } finally {
-    sending = false;
-  }
-  refreshPanel();
-  if (!queue.length) refill();
+  hint.hidden = Boolean(dismissed) || count < HINT_AFTER.swipes || !enoughLikes;
+  buttons.undo.disabled = count === 0;
 }
 
 // ---- fetching photos ------------------------------------------------------------------------
-
-function preload(url) {
-  const image = new Image();
-  image.src = url;
-}
 
 async function refill() {
   if (fetching || queue.length >= PREFETCH_BELOW) return;
@@ -132,7 +77,6 @@ async function refill() {
       if (known.has(photo.id)) continue;
       known.add(photo.id);
       queue.push(photo);
-      preload(photo.image_url);
       added += 1;
     }
     deckExhausted = added === 0 && data.results.length < limit;
@@ -149,59 +93,18 @@ async function refill() {
 
 // ---- rendering ------------------------------------------------------------------------------
 
-function altText(photo) {
-  const kind = photo.is_synthetic ? "Synthetic image" : "Photo";
-  return photo.city ? `${kind} of ${photo.city.name}` : `${kind} of a city`;
-}
-
-function cardFor(photo) {
-  const card = document.createElement("article");
-  card.className = "card";
-  card.dataset.photo = photo.id;
-  card.setAttribute("aria-label", altText(photo));
-  const image = document.createElement("img");
-  image.src = photo.image_url;
-  image.alt = altText(photo);
-  image.draggable = false;
-  card.append(image);
-  for (const [cls, text] of [["like", "LIKE"], ["nope", "NOPE"]]) {
-    const stamp = document.createElement("span");
-    stamp.className = `stamp ${cls}`;
-    stamp.textContent = text;
-    stamp.setAttribute("aria-hidden", "true");
-    card.append(stamp);
-  }
-  if (photo.is_synthetic) {
-    const badge = document.createElement("span");
-    badge.className = "badge";
-    badge.textContent = "synthetic demo image";
-    card.append(badge);
-  }
-  attachDrag(card);
-  return card;
-}
-
 function showMessage(html) {
   message.innerHTML = html;
   message.hidden = false;
 }
 
 function render() {
-  const shown = [...deck.querySelectorAll(".card:not(.leaving)")];
-  const wanted = queue.slice(0, 2); // the top card and the one under it
-  shown.forEach((card, index) => {
-    if (Number(card.dataset.photo) !== wanted[index]?.id) card.remove();
-  });
-  const remaining = [...deck.querySelectorAll(".card:not(.leaving)")];
-  for (const photo of wanted.slice(remaining.length)) deck.insertBefore(cardFor(photo), message);
-  deck.querySelectorAll(".card:not(.leaving)").forEach((card, index) => {
-    card.classList.toggle("top", index === 0);
-    card.classList.toggle("under", index > 0);
-    card.style.zIndex = String(10 - index);
-  });
+  renderStack(deck, queue, message, swipe); // a thrown card calls swipe(direction, release)
+  for (const photo of queue.slice(STACK_DEPTH, STACK_DEPTH + 3)) preload(photo.image_url);
   const hasCard = queue.length > 0;
-  for (const id of ["btn-left", "btn-right"]) document.getElementById(id).disabled = !hasCard;
-  document.getElementById("btn-undo").disabled = history.length === 0;
+  buttons.left.disabled = !hasCard;
+  buttons.right.disabled = !hasCard;
+  updateCount();
   if (hasCard) {
     message.hidden = true;
   } else if (fetching) {
@@ -223,103 +126,84 @@ function render() {
   }
 }
 
-// ---- swiping --------------------------------------------------------------------------------
+// ---- swiping and undoing --------------------------------------------------------------------
 
-function swipe(direction, { fromDrag = null } = {}) {
+function swipe(direction, release = {}) {
   if (!queue.length) return;
   const photo = queue.shift();
-  const card = deck.querySelector(`.card[data-photo="${photo.id}"]`);
+  const card = deck.querySelector(`.card.top[data-photo="${photo.id}"]`);
   history.push({ photo, direction });
   if (direction === "right") likes += 1;
-  outbox.push({ kind: "swipe", photo: photo.id, direction });
-  saveOutbox();
-  updateCount();
-  if (card) {
-    card.classList.add("leaving", direction === "right" ? "to-right" : "to-left");
-    const startX = fromDrag?.dx ?? 0;
-    const sign = direction === "right" ? 1 : -1;
-    card.style.transition = "transform 0.28s ease-out, opacity 0.28s ease-out";
-    card.style.transform = `translate(${sign * window.innerWidth}px, ${fromDrag?.dy ?? 0}px) rotate(${sign * 30}deg)`;
-    card.style.opacity = "0";
-    if (startX === 0) card.querySelector(`.stamp.${direction === "right" ? "like" : "nope"}`).style.opacity = "1";
-    setTimeout(() => card.remove(), 300);
-  }
+  outbox.push({ kind: "swipe", photo: photo.id, direction, card: photo });
+  if (card) throwCard(card, direction, release);
   render();
   flush();
   refill();
 }
 
+function putBackOnTop(photo) {
+  const index = queue.findIndex((queued) => queued.id === photo.id);
+  if (index >= 0) queue.splice(index, 1);
+  known.add(photo.id);
+  queue.unshift(photo);
+}
+
 function undo() {
+  if (swipeCount() === 0) return;
   const last = history.pop();
-  if (!last) return;
-  const index = outbox.findIndex((item) => item.kind === "swipe" && item.photo === last.photo.id);
-  if (index >= 0 && !outbox[index].inFlight) {
-    outbox.splice(index, 1); // never reached the server: just forget it
+  if (!last) {
+    // Made before this page (or on another device): the server knows which swipe is newest,
+    // and its answer brings the photo back.
+    outbox.push({ kind: "undo", photo: null, restore: true });
   } else {
-    outbox.push({ kind: "undo", photo: last.photo.id });
+    if (!outbox.takeBackUnsent(last.photo.id)) outbox.push({ kind: "undo", photo: last.photo.id });
+    if (last.direction === "right") likes = Math.max(0, likes - 1);
+    putBackOnTop(last.photo);
   }
-  saveOutbox();
-  if (last.direction === "right") likes -= 1;
-  queue.unshift(last.photo);
-  updateCount();
   render();
   flush();
 }
 
-// ---- dragging (mouse and touch, pointer events) ---------------------------------------------
+// ---- the outbox -----------------------------------------------------------------------------
 
-function attachDrag(card) {
-  let start = null;
-  card.addEventListener("pointerdown", (event) => {
-    if (!card.classList.contains("top") || event.button > 0) return;
-    start = { x: event.clientX, y: event.clientY, id: event.pointerId };
-    card.setPointerCapture(event.pointerId);
-    card.style.transition = "none";
-  });
-  card.addEventListener("pointermove", (event) => {
-    if (!start || event.pointerId !== start.id) return;
-    const dx = event.clientX - start.x;
-    const dy = event.clientY - start.y;
-    card.style.transform = `translate(${dx}px, ${dy}px) rotate(${dx / 18}deg)`;
-    const strength = Math.min(1, Math.abs(dx) / threshold(card));
-    card.querySelector(".stamp.like").style.opacity = dx > 0 ? String(strength) : "0";
-    card.querySelector(".stamp.nope").style.opacity = dx < 0 ? String(strength) : "0";
-  });
-  const end = (event) => {
-    if (!start || event.pointerId !== start.id) return;
-    const dx = event.clientX - start.x;
-    const dy = event.clientY - start.y;
-    start = null;
-    if (event.type !== "pointercancel" && Math.abs(dx) >= threshold(card)) {
-      swipe(dx > 0 ? "right" : "left", { fromDrag: { dx, dy } });
-      return;
+function onSent(item, answer) {
+  if (answer && "swipe_count" in answer) serverCount = answer.swipe_count;
+  if (item.kind === "undo" && item.restore) {
+    if (answer?.photo_detail) {
+      if (answer.direction === "right") likes = Math.max(0, likes - 1);
+      putBackOnTop(answer.photo_detail);
+    } else if (item.photo !== null) {
+      known.delete(item.photo); // undone, but its card did not come back: let refill bring it
     }
-    card.style.transition = "transform 0.25s ease-out";
-    card.style.transform = "";
-    card.querySelectorAll(".stamp").forEach((stamp) => { stamp.style.opacity = "0"; });
-  };
-  card.addEventListener("pointerup", end);
-  card.addEventListener("pointercancel", end);
+  }
+  render();
 }
 
-function threshold(card) {
-  return Math.min(120, card.offsetWidth * 0.3);
+async function flush() {
+  const finished = await outbox.flush({ onSent, onOffline: showBanner });
+  if (!finished) return;
+  refreshPanel();
+  if (!queue.length) refill();
 }
 
 // ---- the live ranking panel (wide screens) --------------------------------------------------
 
 let panelTimer = null;
+let panelRequest = 0;
 
 function refreshPanel() {
   if (!wideScreen.matches || !panel) return;
   clearTimeout(panelTimer);
   panelTimer = setTimeout(async () => {
+    const request = ++panelRequest;
     try {
       // The API's default limit, never more cities than the catalog has (a larger limit is a
       // 400); the panel shows the first 8.
       const data = await api("/api/v1/recommendations/?reasons=2");
+      // An older answer arriving late, or swipes sent meanwhile: the next refresh is due.
+      if (request !== panelRequest || outbox.length) return;
       const top = { ...data, results: data.results.slice(0, 8) };
-      renderRanking(panel, top, { emptyText: "Like a few photos to see your ranking." });
+      renderRanking(panel, top, { emptyText: PANEL_EMPTY, compact: true });
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
     }
@@ -328,26 +212,35 @@ function refreshPanel() {
 
 // ---- wiring ---------------------------------------------------------------------------------
 
-document.getElementById("btn-left").addEventListener("click", () => swipe("left"));
-document.getElementById("btn-right").addEventListener("click", () => swipe("right"));
-document.getElementById("btn-undo").addEventListener("click", undo);
+buttons.left.addEventListener("click", () => swipe("left"));
+buttons.right.addEventListener("click", () => swipe("right"));
+buttons.undo.addEventListener("click", undo);
 document.getElementById("hint-close").addEventListener("click", () => {
   hint.hidden = true;
   sessionStorage.setItem("cityvibes-hint-dismissed", "1");
 });
+const KEYS = {
+  ArrowRight: () => swipe("right"),
+  ArrowLeft: () => swipe("left"),
+  u: undo,
+  U: undo,
+  Backspace: undo,
+};
 document.addEventListener("keydown", (event) => {
   if (event.altKey || event.ctrlKey || event.metaKey) return;
   if (event.target.closest("input, textarea, select, [contenteditable]")) return;
-  if (event.key === "ArrowRight") swipe("right");
-  else if (event.key === "ArrowLeft") swipe("left");
-  else if (event.key === "u" || event.key === "U" || event.key === "Backspace") undo();
-  else return;
+  const action = KEYS[event.key];
+  if (!action) return;
   event.preventDefault();
+  if (!event.repeat) action(); // one swipe per press: a held key does not fire again
+});
+// A held Enter or Space on a focused button would click it again and again.
+document.querySelector(".controls").addEventListener("keydown", (event) => {
+  if (event.repeat && (event.key === "Enter" || event.key === " ")) event.preventDefault();
 });
 wideScreen.addEventListener("change", refreshPanel);
 window.addEventListener("online", flush);
 
-updateCount();
 render();
 refill();
 flush();

@@ -1,24 +1,22 @@
-// The results page: every ranked city with its match bar, the top ones with the liked photos
-// that raised them most; and "reset my swipes".
+// The results page: every ranked city as a card (photo, match, confidence, the likes behind
+// it), ten more at a time until the last; the cities not in the deck apart; a share link;
+// "reset my swipes".
 
 import { api, NetworkError, showBanner, sleep } from "./api.js";
-import { renderRanking } from "./ranking.js";
+import { element, rankingSummary, renderRanking } from "./ranking.js";
 
 const container = document.getElementById("results-ranking");
 const summary = document.getElementById("results-summary");
 const more = document.getElementById("show-more");
+const end = document.getElementById("results-end");
 const PAGE = 10;
 let limit = PAGE;
-// The number of cities in the catalog, from the API's `city_count`: the API refuses a larger
-// limit. Unknown until the first answer, which asks for the API's default (10, or every city of
-// a smaller catalog).
-let cityCount = null;
+let rankedCount = PAGE; // cities in the ranking (the API's city_count): never ask for more
 
-async function load() {
-  const query = cityCount === null ? "" : `limit=${limit}&`;
+async function retrying(path, options) {
   for (let delay = 1000; ; delay = Math.min(delay * 2, 8000)) {
     try {
-      const data = await api(`/api/v1/recommendations/?${query}reasons=3`);
+      const data = await api(path, options);
       showBanner(false);
       return data;
     } catch (error) {
@@ -30,24 +28,94 @@ async function load() {
   }
 }
 
+function showNotInDeck(cities) {
+  const box = document.getElementById("not-in-deck");
+  box.hidden = cities.length === 0;
+  document.getElementById("not-in-deck-summary").textContent =
+    `Not in the deck yet: ${cities.length} ${cities.length === 1 ? "city" : "cities"}`;
+  document
+    .getElementById("not-in-deck-list")
+    .replaceChildren(...cities.map((city) => element("li", { text: city.name })));
+}
+
 async function show() {
-  const data = await load();
-  cityCount = data.city_count;
-  const count = data.swipe_count;
-  summary.textContent = count
-    ? `Ranked from your ${count} ${count === 1 ? "swipe" : "swipes"}. Match: 100 is your strongest city, 50 neutral.`
-    : "No swipes yet.";
+  let data;
+  try {
+    data = await retrying(`/api/v1/recommendations/?limit=${limit}&reasons=3&not_in_deck=list`);
+  } catch (error) {
+    summary.textContent = `Your ranking could not be loaded: ${error.message}`;
+    return;
+  }
+  summary.textContent = data.swipe_count ? rankingSummary(data) : "No swipes yet.";
   renderRanking(container, data, {
     emptyText: "Swipe some photos first: your ranked cities appear here.",
   });
-  more.hidden = count === 0 || data.results.length < limit || limit >= cityCount;
+  rankedCount = data.city_count;
+  const allShown = data.results.length >= data.city_count;
+  more.hidden = data.swipe_count === 0 || allShown;
+  end.hidden = data.swipe_count === 0 || !allShown || data.city_count <= PAGE;
+  end.textContent = `That's all ${data.city_count} cities in the deck.`;
+  showNotInDeck(data.not_in_deck ?? []);
+  return data;
 }
 
 more.addEventListener("click", async () => {
   const firstNew = limit;
-  limit = Math.min(limit + PAGE, cityCount);
+  limit = Math.max(1, Math.min(limit + PAGE, rankedCount));
+  more.disabled = true;
   await show();
-  container.querySelectorAll(".ranked-city")[firstNew]?.querySelector(".city-name")?.scrollIntoView({ block: "center" });
+  more.disabled = false;
+  container.querySelectorAll(".city-card")[firstNew]?.querySelector(".city-name")?.focus();
+});
+
+// ---- share link ------------------------------------------------------------------------------
+
+const shareStatus = document.getElementById("share-status");
+
+function showShare(share) {
+  const url = share?.url ?? "";
+  document.getElementById("share-link").hidden = !url;
+  document.getElementById("share-end").hidden = !url;
+  document.getElementById("share-create").textContent = url ? "Make a new link" : "Make a share link";
+  document.getElementById("share-url").value = url;
+}
+
+async function loadShare() {
+  try {
+    showShare(await api("/api/v1/share/"));
+  } catch {
+    showShare(null); // the box stays usable: making a link is one click away
+  }
+}
+
+document.getElementById("share-create").addEventListener("click", async () => {
+  try {
+    showShare(await api("/api/v1/share/", { method: "POST" }));
+    shareStatus.textContent = "Link ready. Any earlier link no longer works.";
+  } catch (error) {
+    shareStatus.textContent = `No link made: ${error.message}`;
+  }
+});
+
+document.getElementById("share-end").addEventListener("click", async () => {
+  try {
+    await api("/api/v1/share/", { method: "DELETE" });
+    showShare(null);
+    shareStatus.textContent = "The link no longer works.";
+  } catch (error) {
+    shareStatus.textContent = `The link could not be ended: ${error.message}`;
+  }
+});
+
+document.getElementById("share-copy").addEventListener("click", async () => {
+  const input = document.getElementById("share-url");
+  try {
+    await navigator.clipboard.writeText(input.value);
+    shareStatus.textContent = "Copied.";
+  } catch {
+    input.select();
+    shareStatus.textContent = "Select the link and copy it.";
+  }
 });
 
 document.getElementById("reset-swipes").addEventListener("click", async () => {
@@ -56,7 +124,9 @@ document.getElementById("reset-swipes").addEventListener("click", async () => {
   for (const key of Object.keys(localStorage)) {
     if (key.startsWith("cityvibes-outbox-")) localStorage.removeItem(key);
   }
+  limit = PAGE;
   await show();
 });
 
 show();
+loadShare();

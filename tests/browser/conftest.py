@@ -1,6 +1,7 @@
 """Real headless Chromium (Debian's package, never a downloaded browser) driven by Playwright,
 against the app served by pytest-django's live server."""
 
+import json
 import os
 import shutil
 import time
@@ -103,3 +104,71 @@ def eventually(check, timeout=10.0):
             assert value, f"condition not met within {timeout} s"
             return value
         time.sleep(0.1)
+
+
+@pytest.fixture
+def axe():
+    """axe(page, name) -> run axe-core (the copy bundled by the pinned axe-playwright-python) on
+    the page as it is now and fail on any violation, listing each rule, its impact and where."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    checker = Axe()
+
+    def check(page, name):
+        results = checker.run(page)
+        violations = results.response["violations"]
+        details = [
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+            for v in violations
+        ]
+        assert not violations, f"axe-core on {name}: " + "; ".join(details)
+
+    return check
+
+
+@pytest.fixture
+def deck():
+    """deck(cities, per_city): synthetic photos, scored by the label prior, in the deck."""
+    from ingest.demo import demo_photos_create
+    from ml.scoring import model_version_label_prior_ensure
+
+    model_version_label_prior_ensure()
+
+    def make(cities=6, per_city=4):
+        return demo_photos_create(city_count=cities, per_city=per_city)
+
+    return make
+
+
+def start_as_guest(page):
+    """Start swiping as a new guest in this page; the guest's user once the first card shows."""
+    from django.contrib.auth import get_user_model
+
+    page.goto("/")
+    page.get_by_role("button", name="Start swiping").click()
+    page.wait_for_url("**/swipe/")
+    page.locator(".card.top img").wait_for()
+    state = json.loads(page.locator("#client-state").text_content())
+    return get_user_model().objects.get(username=state["username"])
+
+
+def top_photo(page) -> str:
+    return page.locator(".card.top").get_attribute("data-photo")
+
+
+def after_swipe(page, before: str) -> None:
+    """Wait until the top card is no longer ``before`` (or the deck is empty)."""
+    page.wait_for_function(
+        "before => { const top = document.querySelector('.card.top');"
+        " return !top || top.dataset.photo !== before; }",
+        arg=before,
+    )
+
+
+def press(page, key: str) -> str:
+    """Press a key on the deck; the photo that was on top once the next one shows."""
+    before = top_photo(page)
+    page.keyboard.press(key)
+    after_swipe(page, before)
+    return before

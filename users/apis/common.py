@@ -20,6 +20,22 @@ class CityRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class PhotoRefSerializer(serializers.Serializer):
+    """A deck photo to show: its id and where to load it."""
+
+    id = serializers.IntegerField()
+    image_url = serializers.SerializerMethodField()
+
+    def get_image_url(self, photo) -> str:
+        return photo_selectors.photo_image_url(photo=photo, request=self.context.get("request"))
+
+
+def photos_by_id(*, ids) -> dict:
+    """The deck photos with these ids (None and ids no longer in the deck are left out)."""
+    wanted = [photo_id for photo_id in ids if photo_id is not None]
+    return {photo.pk: photo for photo in photo_selectors.photos_in_order(photo_ids=wanted)}
+
+
 def validated_query(serializer_class, request, context: dict | None = None) -> dict:
     # A plain dict, not the QueryDict: DRF treats an empty form value as "not sent" (the
     # default), but `?limit=` is a malformed number and gets a 400.

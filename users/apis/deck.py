@@ -13,21 +13,25 @@ from .. import selectors, services
 from .common import CityRefSerializer, validated_query
 
 
+# A photo as the deck shows it on a card: GET /api/v1/photos/next/, and the photo of an undone
+# swipe (POST /api/v1/swipes/undo/, users.apis.swipes). A comment, not a docstring, so the
+# schema's component stays as it was.
+class PhotoOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    image_url = serializers.SerializerMethodField()
+    city = CityRefSerializer(allow_null=True, help_text="The city the photo was collected for.")
+    queue_position = serializers.IntegerField()
+    is_synthetic = serializers.BooleanField(help_text="Generated demo image, not a photograph.")
+
+    def get_image_url(self, photo) -> str:
+        return photo_image_url(photo=photo, request=self.context.get("request"))
+
+
 class NextPhotosApi(APIView):
     class NextPhotosQuerySerializer(serializers.Serializer):
         limit = serializers.IntegerField(
             min_value=1, max_value=settings.CITYVIBES["NEXT_PHOTOS_MAX"], default=10
         )
-
-    class PhotoOutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        image_url = serializers.SerializerMethodField()
-        city = CityRefSerializer(allow_null=True, help_text="The city the photo was collected for.")
-        queue_position = serializers.IntegerField()
-        is_synthetic = serializers.BooleanField(help_text="Generated demo image, not a photograph.")
-
-        def get_image_url(self, photo) -> str:
-            return photo_image_url(photo=photo, request=self.context.get("request"))
 
     @extend_schema(
         tags=["deck"],
@@ -59,5 +63,5 @@ class NextPhotosApi(APIView):
             # stored ones up to date first (the write), then read.
             statistics = services.ranker_state_catch_up(profile=profile)
         photos = selectors.photos_next(profile=profile, limit=limit, statistics=statistics)
-        results = self.PhotoOutputSerializer(photos, many=True, context={"request": request})
+        results = PhotoOutputSerializer(photos, many=True, context={"request": request})
         return Response({"results": results.data, "deck_size": photo_deck_size()})

@@ -8,6 +8,8 @@ from rest_framework.views import APIView
 from core.api import error_responses
 
 from .. import selectors, services
+from ..selectors import history
+from .deck import PhotoOutputSerializer
 
 MAX_ID = 2**63 - 1  # the largest primary key the databases store; larger ones are a 400, not a 500
 
@@ -79,16 +81,40 @@ class SwipeApi(generics.ListAPIView):
 class SwipeUndoApi(APIView):
     throttle_scope = "swipes"
 
+    class SwipeUndoneSerializer(SwipeOutputSerializer):
+        swipe_count = serializers.IntegerField(
+            help_text="Your swipes after this undo: how many more you can undo."
+        )
+        photo_detail = PhotoOutputSerializer(
+            allow_null=True,
+            help_text=(
+                "The undone swipe's photo as GET /api/v1/photos/next/ serves it, to put back "
+                "on top of the deck (also after a reload or on another device); null when the "
+                "photo has left the deck since (rejected): swiping it again would be refused."
+            ),
+        )
+
     @extend_schema(
         tags=["swipes"],
         summary="Undo my last swipe",
-        description="Takes the last swipe's contribution back out; its photo comes back next.",
+        description=(
+            "Takes your most recent swipe's contribution back out and returns it with its "
+            "photo, which comes back next. The server keeps the history, so undo works the "
+            "same after a reload, a new session or a new token. 404 when there is no swipe "
+            "left to undo."
+        ),
         request=None,
-        responses={200: SwipeOutputSerializer, **error_responses(401, 404, 429)},
+        responses={200: SwipeUndoneSerializer, **error_responses(401, 404, 429)},
     )
     def post(self, request):
         swipe = services.swipe_undo_last(user=request.user)
-        return Response(SwipeOutputSerializer(swipe).data)
+        photo = history.undone_photo_card(photo_id=swipe.photo_id)
+        card = PhotoOutputSerializer(photo, context={"request": request}).data if photo else None
+        body = SwipeOutputSerializer(swipe).data | {
+            "swipe_count": history.swipes_left_to_undo(user=request.user),
+            "photo_detail": card,
+        }
+        return Response(body)
 
 
 class SwipeResetApi(APIView):

@@ -7,19 +7,29 @@ its topic:
 - ``profiles``: profiles, their ranker, the swipe history;
 - ``deck``: the next photos (fixed queue or active queue);
 - ``statistics``: the catalog's ranking space and a person's swipe statistics;
-- ``recommendations``: ranked cities, their reasons, look-alike cities.
+- ``recommendations``: ranked cities with the number shown for each, look-alike cities;
+- ``reasons``: the swipes that moved a city ("because you liked ...");
+- ``city_outlook``: one city for one person (the city page).
 """
 
+from .city_outlook import CityOutlook, city_outlook
 from .deck import first_unswiped_position, photos_next
-from .profiles import profile_get, profile_ids, ranker_of, scores_from_history, swipes_of
+from .profiles import (
+    profile_by_share_token,
+    profile_get,
+    profile_ids,
+    ranker_of,
+    ranking_share_of,
+    scores_from_history,
+    swipes_of,
+)
+from .reasons import LOOK_ALIKE_MIN, Reason, liked_photo_reasons, passed_photo_reasons
 from .recommendations import (
-    LOOK_ALIKE_MIN,
+    CHANCE,
+    LEAN,
     RankedCity,
-    Reason,
     Recommendations,
     SimilarCity,
-    liked_photo_reasons,
-    match_value,
     recommendations,
     similar_cities,
 )
@@ -34,8 +44,11 @@ from .statistics import (
 )
 
 __all__ = [
+    "CHANCE",
+    "LEAN",
     "LOOK_ALIKE_MIN",
     "Catalog",
+    "CityOutlook",
     "RankedCity",
     "RankerStatistics",
     "Reason",
@@ -44,14 +57,17 @@ __all__ = [
     "array_in_order",
     "catalog",
     "cities_key",
+    "city_outlook",
     "first_unswiped_position",
     "liked_photo_reasons",
-    "match_value",
+    "passed_photo_reasons",
     "photos_next",
+    "profile_by_share_token",
     "profile_get",
     "profile_ids",
     "ranker_of",
     "ranker_statistics",
+    "ranking_share_of",
     "recommendations",
     "scores_from_history",
     "similar_cities",

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from .. import rankers
-from ..models import Profile, Swipe
+from ..models import Profile, RankingShare, Swipe
 
 
 def profile_get(*, user) -> Profile:
@@ -18,6 +18,16 @@ def ranker_of(profile: Profile) -> rankers.Ranker:
     """The person's ranker: their profile's (an experiment), else the deployment's default.
     users.checks refuses a default that is not in the registry."""
     return rankers.RANKERS[profile.ranker or settings.CITYVIBES["RANKER"]]
+
+
+def ranking_share_of(*, user) -> RankingShare | None:
+    return RankingShare.objects.filter(profile__user=user).first()
+
+
+def profile_by_share_token(*, token: str) -> Profile | None:
+    """The profile whose ranking this share link shows; None for an unknown or ended link."""
+    share = RankingShare.objects.filter(token=token).select_related("profile__user").first()
+    return None if share is None else share.profile
 
 
 def profile_ids() -> list[int]:

@@ -1,21 +1,23 @@
-"""Ranked cities: a person's recommendations, the reasons behind them ("because you liked")
-and the cities that look alike."""
+"""Ranked cities: a person's recommendations with the number they are shown (users/match.py),
+and the cities that look alike.
 
-import heapq
+Only cities with deck photos are ranked: nobody could have shown a taste for a city they were
+never shown, and any score for it would be the prior's guess. The others are listed apart
+(``not_in_deck``). The list is sorted by the number shown, then by the finer value behind it."""
+
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 
 from photos import selectors as photo_selectors
-from photos.models import Photo
 
-from .. import rankers
+from .. import match, rankers
 from ..models import Profile, Swipe
 from .profiles import ranker_of
 from .statistics import RankerStatistics, catalog, statistics_for
 
-LOOK_ALIKE_MIN = 0.5  # similarity from which a liked photo of another city explains this one
+CHANCE = "chance"  # the Bayesian rankers' posterior predictive chance of a like
+LEAN = "lean"  # the baseline's 1-99 lean of the running score
 
 
 @dataclass(frozen=True)
@@ -23,59 +25,128 @@ class RankedCity:
     rank: int
     slug: str
     name: str
-    score: float
-    match: int
-
-
-def match_value(score: float, strongest: float) -> int:
-    """0-100: 50 is neutral, 100 the strongest positive signal of this person, 0 the strongest
-    negative. Monotone in the score, so the match bars follow the ranking."""
-    if strongest <= settings.CITYVIBES["SCORE_DRIFT_TOLERANCE"]:
-        return 50
-    return round(50 + 50 * score / strongest)
+    score: float  # the ranker's score
+    match: int  # 0-100: the chance in % (CHANCE) or the lean (LEAN)
+    confidence: str  # one of match.CONFIDENCE_LABELS
+    chance: float | None = None  # CHANCE only, with its 80 % credible interval
+    chance_low: float | None = None
+    chance_high: float | None = None
+    photo_id: int | None = None  # the most typical deck photo of the city
 
 
 @dataclass(frozen=True)
 class Recommendations:
-    cities: list[RankedCity]
+    cities: list[RankedCity]  # the first ``limit`` of the ranking
     swipe_count: int
+    like_count: int
     ranker: str
-    city_count: int  # the cities the ranking covers: every city in the catalog
+    match_kind: str  # CHANCE or LEAN
+    base_chance: float | None  # CHANCE: the chance for an average photo (the like-rate)
+    city_count: int  # cities in the ranking: those with deck photos
+    not_in_deck: list[tuple[str, str]]  # (slug, name) of the catalog's other cities, by name
 
 
 def recommendations(
-    *, profile: Profile, limit: int, statistics: RankerStatistics | None = None
+    *, profile: Profile, limit: int | None, statistics: RankerStatistics | None = None
 ) -> Recommendations:
-    """Cities by this person's ranker's score (ties by name) with their match value: the
-    running scores for the baseline, the Bayesian model's predicted likes otherwise (from
-    ``statistics``, the caught-up swipe statistics of users.services.ranker_state_catch_up;
-    read afresh when not given). The Bayesian rankers put cities without deck photos last:
-    nobody could have shown a taste for them, their score is only the prior's guess."""
+    """The person's ranking by their ranker (``limit`` None: every ranked city). Bayesian
+    rankers: by the chance from ``statistics`` (the caught-up swipe statistics of
+    users.services.ranker_state_catch_up; read afresh when not given). Baseline: by the
+    running scores, shown as the lean."""
     names = photo_selectors.city_names_by_slug()
+    current = catalog(names=names)
     ranker = ranker_of(profile)
-    without_photos: set[str] = set()
-    if not ranker.bayesian or not names:
-        scores = {slug: profile.city_scores.get(slug, 0.0) for slug in names}
-    else:
-        current = catalog()
+    deck_slugs = [slug for slug in current.slugs if current.in_deck(slug) and slug in names]
+    if ranker.bayesian and deck_slugs:
         sums = statistics_for(profile=profile, current=current, statistics=statistics)
-        values = rankers.bayesian_city_scores(current.space, sums)
-        scores = {slug: float(value) for slug, value in zip(current.slugs, values, strict=True)}
-        without_photos = {
-            s for s, n in zip(current.slugs, current.photo_counts, strict=True) if not n
-        }
-    strongest = max((abs(score) for score in scores.values()), default=0.0)
-    # Rounded for ordering only, so that float noise does not break ties by name.
+        rows, like_count, base = _by_chance(current, sums)
+        kind = CHANCE
+    else:
+        (rows, like_count), base, kind = _by_lean(profile, current.slugs), None, LEAN
+    in_deck = set(deck_slugs)
     ordered = sorted(
-        scores.items(),
-        key=lambda item: (item[0] in without_photos, -round(item[1], 9), names[item[0]]),
+        (row for row in rows if row["slug"] in in_deck),
+        key=lambda row: (-row["match"], -round(row["fine"], 9), names[row["slug"]]),
     )
-    ordered = ordered[:limit]
+    chosen = ordered if limit is None else ordered[:limit]
     ranked = [
-        RankedCity(rank, slug, names[slug], score, match_value(score, strongest))
-        for rank, (slug, score) in enumerate(ordered, start=1)
+        RankedCity(
+            rank=rank,
+            slug=row["slug"],
+            name=names[row["slug"]],
+            score=row["score"],
+            match=row["match"],
+            confidence=row["confidence"],
+            chance=row.get("chance"),
+            chance_low=row.get("low"),
+            chance_high=row.get("high"),
+            photo_id=next(iter(current.typical_photo_ids(row["slug"], 1)), None),
+        )
+        for rank, row in enumerate(chosen, start=1)
     ]
-    return Recommendations(ranked, profile.swipe_count, ranker.name, len(names))
+    not_in_deck = sorted(
+        ((slug, name) for slug, name in names.items() if slug not in in_deck),
+        key=lambda pair: pair[1],
+    )
+    return Recommendations(
+        cities=ranked,
+        swipe_count=profile.swipe_count,
+        like_count=like_count,
+        ranker=ranker.name,
+        match_kind=kind,
+        base_chance=base,
+        city_count=len(ordered),
+        not_in_deck=not_in_deck,
+    )
+
+
+def _by_chance(current, sums: rankers.SwipeStatistics):
+    scores = rankers.bayesian_city_scores(current.space, sums)
+    outlook = match.chance_outlook(current.space, sums)
+    rows = [
+        {
+            "slug": slug,
+            "score": float(scores[i]),
+            "chance": float(outlook.chance[i]),
+            "low": float(outlook.low[i]),
+            "high": float(outlook.high[i]),
+            "match": int(np.rint(100 * outlook.chance[i])),
+            "fine": float(outlook.chance[i]),
+            "confidence": confidence,
+        }
+        for i, (slug, confidence) in enumerate(
+            zip(current.slugs, outlook.confidence(), strict=True)
+        )
+    ]
+    return rows, int(outlook.likes), float(outlook.base_chance)
+
+
+def _by_lean(profile: Profile, slugs: tuple[str, ...]):
+    """The baseline's rows and the like count, from one read of the swipes: the evidence behind
+    each city is the probability mass it had in every photo the person swiped."""
+    scores = np.array([profile.city_scores.get(slug, 0.0) for slug in slugs])
+    position = {slug: i for i, slug in enumerate(slugs)}
+    evidence = np.zeros(len(slugs))
+    likes = 0
+    swipes = Swipe.objects.filter(user_id=profile.user_id) if profile.pk else Swipe.objects.none()
+    rows = swipes.values_list("direction", "photo__probabilities", "photo__model_version__classes")
+    for direction, probabilities, classes in rows.iterator(chunk_size=1000):
+        likes += direction == Swipe.Direction.RIGHT
+        for slug, probability in zip(classes or (), probabilities or (), strict=False):
+            if slug in position:
+                evidence[position[slug]] += probability
+    leans = match.lean(scores)
+    found = [
+        {
+            "slug": slug,
+            "score": float(scores[i]),
+            "match": int(leans[i]),
+            "fine": float(scores[i]),
+            "confidence": match.confidence_from_evidence(float(evidence[i])),
+        }
+        for i, slug in enumerate(slugs)
+    ]
+    return found, likes
 
 
 @dataclass(frozen=True)
@@ -92,9 +163,9 @@ def similar_cities(*, slug: str, limit: int) -> list[SimilarCity] | None:
     current = catalog()
     if slug not in current.slugs:
         return None
-    index = current.slugs.index(slug)
-    if current.photo_counts[index] == 0:
+    if not current.in_deck(slug):
         return []
+    index = current.slugs.index(slug)
     names = photo_selectors.city_names_by_slug()
     similarity = current.space.similarity[index]
     others = [i for i in np.argsort(-similarity, kind="stable") if i != index]
@@ -103,68 +174,3 @@ def similar_cities(*, slug: str, limit: int) -> list[SimilarCity] | None:
         for i in others
         if current.photo_counts[i] > 0
     ][:limit]
-
-
-@dataclass(frozen=True)
-class Reason:
-    """A liked photo and how much it added to one city's score; ``look_alike``: the photo is of
-    a city that looks like this one, not of this one."""
-
-    photo: Photo
-    contribution: float
-    look_alike: bool = False
-
-
-def liked_photo_reasons(*, user, slugs: list[str], per_city: int) -> dict[str, list[Reason]]:
-    """For each city in ``slugs``, the liked (right-swiped) photos that pushed its score up the
-    most: "because you liked ...". One query over the person's likes.
-
-    A photo counts only if it gave the city more than an uninformative photo would (more than
-    1 / number of classes): a like spread thinly over every city explains none of them. A city
-    no liked photo explains (the Bayesian rankers lift look-alikes of liked cities) gets the
-    liked photos of its look-alike cities (similarity >= LOOK_ALIKE_MIN), weighted by how
-    alike they are."""
-    if per_city < 1 or not slugs:
-        return {slug: [] for slug in slugs}
-    wanted = set(slugs)
-    direct: dict[str, list[tuple[float, int, Photo]]] = {slug: [] for slug in slugs}
-    own_city: list[tuple[float, int, Photo]] = []  # each liked photo with its share for its city
-    likes = (
-        Swipe.objects.filter(user=user, direction=Swipe.Direction.RIGHT)
-        .select_related("photo__model_version", "photo__city")
-        .order_by("id")
-    )
-    for swipe in likes.iterator(chunk_size=500):
-        by_slug = swipe.photo.probability_by_slug()
-        uniform = 1 / len(by_slug) if by_slug else 1.0
-        for slug, probability in by_slug.items():
-            if slug in wanted and probability > uniform:
-                direct[slug].append((probability, swipe.pk, swipe.photo))
-        if swipe.photo.city is not None:
-            share = by_slug.get(swipe.photo.city.slug, 0.0)
-            own_city.append((share, swipe.pk, swipe.photo))
-    reasons = {
-        slug: [
-            Reason(photo, value)
-            for value, _, photo in heapq.nlargest(per_city, found, key=lambda c: c[:2])
-        ]
-        for slug, found in direct.items()
-    }
-    unexplained = [slug for slug in slugs if not reasons[slug]]
-    if unexplained and own_city:
-        current = catalog()
-        position = {slug: i for i, slug in enumerate(current.slugs)}
-        for slug in unexplained:
-            if slug not in position:
-                continue
-            row = current.space.similarity[position[slug]]
-            alike = [
-                (row[position[photo.city.slug]] * share, swipe_id, photo)
-                for share, swipe_id, photo in own_city
-                if photo.city.slug in position and row[position[photo.city.slug]] >= LOOK_ALIKE_MIN
-            ]
-            reasons[slug] = [
-                Reason(photo, value, look_alike=True)
-                for value, _, photo in heapq.nlargest(per_city, alike, key=lambda c: c[:2])
-            ]
-    return reasons

@@ -2,6 +2,7 @@
 person's swipe statistics. Reads only: users.services.ranker_state_catch_up stores what
 ``ranker_statistics`` computes."""
 
+import functools
 import hashlib
 import threading
 import time
@@ -32,16 +33,37 @@ class Catalog:
     def slugs(self) -> tuple[str, ...]:
         return self.deck.slugs
 
+    def in_deck(self, slug: str) -> bool:
+        """The city has deck photos (collected for it): a person can have a taste for it."""
+        index = self._positions.get(slug)
+        return index is not None and bool(self.photo_counts[index])
+
+    def typical_photo_ids(self, slug: str, limit: int) -> list[int]:
+        """The city's deck photos, the most typical by the model first (the highest
+        probability for their own city)."""
+        index = self._positions.get(slug)
+        if index is None:
+            return []
+        own = np.flatnonzero(self.deck.labels == index)
+        order = own[np.argsort(-self.deck.arrays[own, index], kind="stable")]
+        return [int(photo_id) for photo_id in self.deck.photo_ids[order[:limit]]]
+
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        return {slug: i for i, slug in enumerate(self.slugs)}
+
 
 _catalog_lock = threading.Lock()
 _catalog_cache: dict[str, tuple[float, Catalog]] = {}
 
 
-def catalog() -> Catalog:
-    """The cached catalog, or a new one. Built under the lock: when it expires, one thread of
-    the process builds it and the others wait for that one (a few hundred ms at 50,000 photos)
-    instead of all building it at once, which under load once took seconds of CPU."""
-    slugs = tuple(sorted(photo_selectors.city_names_by_slug()))
+def catalog(*, names: dict[str, str] | None = None) -> Catalog:
+    """The cached catalog, or a new one (``names``: the caller's fresh read of
+    photos.selectors.city_names_by_slug, to spare a query). Built under the lock: when it
+    expires, one thread of the process builds it and the others wait for that one (a few
+    hundred ms at 50,000 photos) instead of all building it at once, which under load once took
+    seconds of CPU."""
+    slugs = tuple(sorted(names if names is not None else photo_selectors.city_names_by_slug()))
     with _catalog_lock:
         cached = _catalog_cache.get("current")
         ttl = settings.CITYVIBES["RANKING_SPACE_TTL"]

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -37,7 +39,10 @@ def test_swipe_flow_over_http(guest_client, published_photos):
     ranked = guest_client.get("/api/v1/recommendations/?limit=3").json()
     assert ranked["swipe_count"] == 1
     assert ranked["results"][0]["slug"] == "paris"
-    assert ranked["results"][0]["match"] == 100
+    # the baseline's lean of one like (0.6 of Paris): 50 + 49·tanh(0.6 / 2), never 100
+    assert ranked["match_kind"] == "lean" and ranked["base_chance"] is None
+    assert ranked["results"][0]["match"] == round(50 + 49 * math.tanh(0.3)) == 64
+    assert ranked["results"][0]["chance"] is None
     assert [r["rank"] for r in ranked["results"]] == [1, 2, 3]
 
     history = guest_client.get(SWIPES).json()
@@ -206,7 +211,9 @@ def test_list_endpoints_have_constant_query_counts(
         guest_client.post(SWIPES, {"photo": photo.pk, "direction": "right"}, format="json")
     with django_assert_max_num_queries(4):
         assert len(guest_client.get("/api/v1/photos/next/?limit=50").json()["results"]) == 10
-    with django_assert_max_num_queries(4):
+    # token, catalog size (the limit), profile, city names, deck arrays (cached outside the
+    # tests), swipes, typical photos: whatever the number of swipes or cities
+    with django_assert_max_num_queries(7):
         guest_client.get("/api/v1/recommendations/?limit=266")
     with django_assert_max_num_queries(5):
         assert len(guest_client.get(SWIPES).json()["results"]) == 20
@@ -239,7 +246,7 @@ def test_recommendations_explain_top_cities_with_the_likes_that_raised_them(
     body = guest_client.get("/api/v1/recommendations/?limit=3&reasons=1").json()
 
     top = body["results"][0]
-    assert top["slug"] == "paris" and top["match"] == 100
+    assert top["slug"] == "paris" and top["match"] == round(50 + 49 * math.tanh(1.2 / 2))
     assert [reason["photo"] for reason in top["reasons"]] == [paris_b.pk]  # newest of equals
     assert top["reasons"][0]["city"] == {"slug": "paris", "name": "Paris"}
     assert top["reasons"][0]["contribution"] == pytest.approx(0.6)
@@ -258,10 +265,12 @@ def test_next_photos_reports_the_deck_size(guest_client, label_prior):
 
 
 def test_city_limits_follow_the_catalog_size_at_request_time(guest_client, published_photos):
-    published_photos(3)
+    in_deck = {photo.city.slug for photo in published_photos(3)}
     cities = City.objects.count()
     body = guest_client.get(f"/api/v1/recommendations/?limit={cities}").json()
-    assert body["city_count"] == cities == len(body["results"])
+    # only the cities with deck photos are ranked; any limit up to the catalog size is fine
+    assert body["city_count"] == len(in_deck) == len(body["results"])
+    assert {row["slug"] for row in body["results"]} == in_deck
     too_many = guest_client.get(f"/api/v1/recommendations/?limit={cities + 1}")
     assert too_many.status_code == 400
     assert too_many.json()["meta"]["message"] == (
@@ -271,15 +280,19 @@ def test_city_limits_follow_the_catalog_size_at_request_time(guest_client, publi
     assert guest_client.get(f"/api/v1/cities/paris/similar/?limit={cities + 1}").status_code == 400
     # a new city raises both maximums at once, with no setting to change
     City.objects.create(slug="atlantis", name="Atlantis")
-    body = guest_client.get(f"/api/v1/recommendations/?limit={cities + 1}").json()
-    assert body["city_count"] == cities + 1 == len(body["results"])
+    body = guest_client.get(f"/api/v1/recommendations/?limit={cities + 1}&not_in_deck=list")
+    assert body.status_code == 200 and body.json()["city_count"] == len(in_deck)
+    assert len(body.json()["not_in_deck"]) == cities + 1 - len(in_deck)
+    assert {"slug": "atlantis", "name": "Atlantis"} in body.json()["not_in_deck"]
     assert guest_client.get(f"/api/v1/cities/paris/similar/?limit={cities + 1}").status_code == 200
 
 
 def test_a_catalog_smaller_than_the_default_limit_gives_all_its_cities(guest_client):
     City.objects.exclude(slug__in=("paris", "rome", "tokyo")).delete()
-    body = guest_client.get("/api/v1/recommendations/").json()
-    assert body["city_count"] == 3 and len(body["results"]) == 3
+    body = guest_client.get("/api/v1/recommendations/?not_in_deck=list").json()
+    assert body["city_count"] == 0 and body["results"] == []  # no deck photos: nothing ranked
+    assert [city["slug"] for city in body["not_in_deck"]] == ["paris", "rome", "tokyo"]
     assert guest_client.get("/api/v1/recommendations/?limit=3").status_code == 200
+    assert "not_in_deck" not in guest_client.get("/api/v1/recommendations/").json()
     assert guest_client.get("/api/v1/recommendations/?limit=4").status_code == 400
     assert guest_client.get("/api/v1/cities/paris/similar/").status_code == 200

@@ -212,8 +212,8 @@ def test_equal_scores_rank_by_name_despite_float_noise(published_photos):
     found = recommendations(user, 3)
     ranked, swipe_count = found.cities, found.swipe_count
     assert [city.slug for city in ranked[:2]] == ["istanbul", "kyoto"]
-    assert [city.match for city in ranked[:2]] == [100, 100]
-    assert ranked[2].match == 50 and swipe_count == 2
+    assert [city.match for city in ranked] == [64, 64]  # the lean of 0.6: 50 + 49·tanh(0.3)
+    assert swipe_count == 2  # and only the two cities with deck photos are ranked
 
 
 def test_swiping_ahead_never_skips_the_photos_in_between(published_photos):
@@ -240,7 +240,9 @@ def test_undoing_everything_leaves_exact_zeros(published_photos):
     services.swipe_undo_last(user=user)
     assert Profile.objects.get(user=user).city_scores == {}
     ranked = recommendations(user, 266).cities
+    assert {city.slug for city in ranked} == {"paris", "barcelona"}
     assert {city.match for city in ranked} == {50}
+    assert {city.confidence for city in ranked} == {"early guess"}
 
 
 def test_retry_after_the_photo_left_the_deck_still_succeeds(published_photos):
