@@ -3,23 +3,32 @@
     .venv/bin/python -m bench.evaluate_rankers --users 1000 --swipes 100
 
 Photos: synthetic photos of the 24 demo cities (indices never used by the demo deck), scored by
-the demo CNN (trained here exactly as `seed_demo --train` does, then cached under
-test-artifacts/ranker-eval/). Users: (a) tastes over the cities' recorded style attributes
-(ml/data/demo_city_styles.json): utility = w · style features, w ~ N(0, I); (b) arbitrary
-favourite cities: utility ~ N(0, 1) per city. A user likes a photo when its city is in their top
-30 % by utility; with the noise rate the answer is flipped. After every swipe each ranker's city
-ranking is compared with the user's true one: NDCG@10 (graded gains from the utilities) and
-hit@5 (their favourite city in the top 5). Every ranker sees the same users and seeds. Results:
-a markdown table (docs/EVALUATION.md) and a PNG plot."""
+the demo CNN (trained here with the ml.training.TrainingConfig defaults, as seed_demo --train
+does: ImageNet-pretrained EfficientNet-Lite0 at 128 px), with their pooled 1280-d features,
+cached under test-artifacts/ranker-eval/. Users: (a) tastes over the cities' recorded style
+attributes (ml/data/demo_city_styles.json): utility = w · style features, w ~ N(0, I); (b)
+arbitrary favourite cities: utility ~ N(0, 1) per city. A user likes a photo when its city is in
+their top 30 % by utility; with the noise rate the answer is flipped. After every swipe each
+ranker's city ranking is compared with the user's true one: NDCG@10 (graded gains from the
+utilities) and hit@5 (their favourite city in the top 5). Every ranker sees the same users and
+seeds; the Bayesian ones run under each look-alike prior (--prior). Results: a markdown table
+(docs/EVALUATION.md) and a PNG plot."""
 
 import argparse
-import itertools
 import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
+
+from bench.ranker_report import (
+    RANKER_LABELS,
+    bootstrap,
+    calibration_lines,
+    plot,
+    swipes_to_reach,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "test-artifacts" / "ranker-eval"
@@ -28,42 +37,58 @@ CITY_COUNT = 24
 PHOTOS_PER_CITY = 40
 FIRST_INDEX = 200_000  # never drawn by seed_demo (0..) or evaluate_model (100,000..)
 CHECKPOINTS = (5, 10, 15, 20, 30, 40, 60, 80, 100)
+CACHE = OUT / "photos-efficientnetlite0-128px.npz"  # a new name for each new demo CNN
+# The Bayesian rankers' look-alike prior: the cities' mean log-arrays (the app's) or their mean
+# pretrained embeddings (users.rankers.city_similarity_from_embeddings).
+PRIORS = ("arrays", "embeddings")
 
 
 # ---- photos and their arrays ------------------------------------------------------------------
 
 
-def photo_arrays(retrain: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(arrays: photos x cities, labels, city slugs) from the demo CNN, cached."""
-    cache = OUT / "arrays.npz"
+def photo_catalog(retrain: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """(arrays: photos x cities, labels, embeddings: photos x 1280, city slugs) from the demo
+    CNN, cached."""
     cities = sorted(json.loads(STYLES.read_text()))[:CITY_COUNT]
-    if cache.exists() and not retrain:
-        data = np.load(cache)
-        return data["arrays"], data["labels"], cities
+    if CACHE.exists() and not retrain:
+        data = np.load(CACHE)
+        return data["arrays"], data["labels"], data["embeddings"], cities
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityvibes.settings.local")
     django.setup()  # the image checks read their limits from the settings
+    import keras
+
     from ml import cnn, training
     from ml.synthetic import city_photo_jpeg
     from photos.images import load_pixels
 
-    print("Training the demo CNN (as seed_demo --train does)...")
-    pixels = np.stack([load_pixels(city_photo_jpeg(c, i), 64) for c in cities for i in range(20)])
+    config, started = training.TrainingConfig(), time.perf_counter()
+    print(f"Training the demo CNN ({config.backbone}, {config.image_size} px)...")
+
+    def pixels(first: int, count: int) -> np.ndarray:
+        """``count`` photos of each city from index ``first``, at the model's size."""
+        size = config.image_size
+        return np.stack(
+            [load_pixels(city_photo_jpeg(c, first + i), size) for c in cities for i in range(count)]
+        )
+
     labels = np.repeat(np.arange(len(cities)), 20)
-    config = training.TrainingConfig(image_size=64, head_epochs=15, finetune_epochs=0)
-    model = training.train_city_model(pixels, labels, cities, config).model
-    photos = [
-        load_pixels(city_photo_jpeg(c, FIRST_INDEX + i), 64)
-        for c in cities
-        for i in range(PHOTOS_PER_CITY)
-    ]
-    arrays = cnn.predict(model, np.stack(photos))
+    trained = training.train_city_model(pixels(0, 20), labels, cities, config)
+    model, photos = trained.model, pixels(FIRST_INDEX, PHOTOS_PER_CITY)
+    arrays = cnn.predict(model, photos)
     arrays /= arrays.sum(axis=1, keepdims=True)
+    pooled = keras.Model(model.input, model.get_layer("pool").output)
+    embeddings = cnn.predict(pooled, photos).astype("float32")
     labels = np.repeat(np.arange(len(cities)), PHOTOS_PER_CITY)
+    print(
+        f"Trained and scored in {time.perf_counter() - started:.0f} s: validation top-1 "
+        f"{trained.metrics['top1_accuracy']:.3f}, harness photos top-1 "
+        f"{(arrays.argmax(axis=1) == labels).mean():.3f}."
+    )
     OUT.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, arrays=arrays, labels=labels)
-    return arrays, labels, cities
+    np.savez(CACHE, arrays=arrays, labels=labels, embeddings=embeddings)
+    return arrays, labels, embeddings, cities
 
 
 def style_features(cities: list[str]) -> np.ndarray:
@@ -89,25 +114,17 @@ def style_features(cities: list[str]) -> np.ndarray:
 # ---- simulation -------------------------------------------------------------------------------
 
 
-RANKER_LABELS = {
-    "baseline": "baseline (add/subtract, fixed queue)",
-    "bayesian": "Bayesian (fixed queue)",
-    "bayesian-active": "Bayesian + active queue",
-}
-
-
 CALIBRATION_AT = (20, 60, 100)  # swipe counts at which the shown chances are checked
 
 
-def simulate(mode, noise, users, swipes, arrays, labels, features, seed) -> dict:
-    """NDCG@10 and hit@5 (users x swipes) per ranker, the share of likes each one showed, and
-    for the Bayesian rankers the shown chances with the true like-rate of each city's photos
-    (calibration). The Bayesian rankers rank by the chance they show (users/match.py), as the
-    app does."""
+def simulate(mode, noise, users, swipes, arrays, labels, features, seed, space, names) -> dict:
+    """NDCG@10 and hit@5 (users x swipes) per ranker in ``names``, the share of likes each one
+    showed, and for the Bayesian rankers (in ``space``) the shown chances with the true like-rate
+    of each city's photos (calibration). The Bayesian rankers rank by the chance they show
+    (users/match.py), as the app does."""
     from users import match, rankers
 
     cities = arrays.shape[1]
-    space = rankers.ranking_space(arrays, labels)
     fixed_queue = np.random.default_rng(7).permutation(len(arrays))  # the app's global queue
     discounts = 1 / np.log2(np.arange(2, 12))
     utility = np.stack(
@@ -126,7 +143,7 @@ def simulate(mode, noise, users, swipes, arrays, labels, features, seed) -> dict
     everyone = np.arange(users)
     ndcg, hit, like_share, calibration = {}, {}, {}, {}
     truth = np.where(liked_city, 1 - noise, noise)  # the chance a photo of the city is liked
-    for name in rankers.RANKERS:
+    for name in names:
         noise_rngs = [np.random.default_rng([seed, user, 1]) for user in everyone]
         queue_rngs = [np.random.default_rng([seed, user, 2]) for user in everyone]
         statistics = rankers.SwipeStatistics.empty(cities, (users,))
@@ -162,137 +179,100 @@ def simulate(mode, noise, users, swipes, arrays, labels, features, seed) -> dict
     return {"ndcg": ndcg, "hit": hit, "like_share": like_share, "calibration": calibration}
 
 
-def calibration_lines(calibration: dict) -> list[str]:
-    """Shown chance against the true like-rate, by tenths of the chance, and the expected
-    calibration error (the count-weighted mean gap)."""
-    bins = np.linspace(0, 1, 11)
-    lines = [
-        "",
-        "Calibration of the shown chance (Bayesian + active queue): people x cities by the "
-        "chance shown; mean shown vs the true like-rate of the city's photos (count).",
-        "",
-        "| swipes | "
-        + " | ".join(f"{lo:.0%}-{hi:.0%}" for lo, hi in itertools.pairwise(bins))
-        + " | ECE |",
-        "|---:|" + "---|" * 10 + "---:|",
-    ]
-    for (name, step), (shown, true) in calibration.items():
-        if name != "bayesian-active":
-            continue
-        which = np.clip(np.digitize(shown, bins) - 1, 0, 9)
-        cells, gap = [], 0.0
-        for b in range(10):
-            chosen = which == b
-            if not chosen.any():
-                cells.append("")
-                continue
-            cells.append(
-                f"{shown[chosen].mean():.2f} vs {true[chosen].mean():.2f} ({chosen.sum()})"
-            )
-            gap += chosen.sum() * abs(shown[chosen].mean() - true[chosen].mean())
-        lines.append(f"| {step} | " + " | ".join(cells) + f" | {gap / len(shown):.3f} |")
-    return lines
-
-
-def bootstrap(values: np.ndarray, rng, resamples: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """95 % interval of the mean over users (rows), per swipe count (columns)."""
-    means = []
-    for start in range(0, resamples, 50):
-        index = rng.integers(0, len(values), size=(min(50, resamples - start), len(values)))
-        means.append(values[index].mean(axis=1))
-    means = np.concatenate(means)
-    return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0)
-
-
-def swipes_to_reach(curve: np.ndarray, target: float) -> int | None:
-    reached = np.flatnonzero(curve >= target)
-    return int(reached[0]) + 1 if len(reached) else None
-
-
 # ---- report -----------------------------------------------------------------------------------
 
 
 def main() -> None:
+    from users import rankers
+    from users.rankers import BASELINE, BAYESIAN, BAYESIAN_ACTIVE
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--swipes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--retrain", action="store_true", help="Ignore the cached photo arrays.")
+    parser.add_argument("--prior", choices=(*PRIORS, "both"), default="both")
+    parser.add_argument(
+        "--retrain", action="store_true", help="Ignore the cached arrays and features."
+    )
     args = parser.parse_args()
 
-    arrays, labels, cities = photo_arrays(args.retrain)
+    arrays, labels, embeddings, cities = photo_catalog(args.retrain)
+    priors = PRIORS if args.prior == "both" else (args.prior,)
+    lookalikes = {
+        "arrays": None,  # ranking_space's default: the cities' mean log-arrays
+        "embeddings": rankers.city_similarity_from_embeddings(embeddings, labels, arrays.shape[1]),
+    }
+    spaces = {p: rankers.ranking_space(arrays, labels, similarity=lookalikes[p]) for p in priors}
     features = style_features(cities)
-    scenarios = [(mode, noise) for mode in ("style", "city") for noise in (0.0, 0.2)]
-    rng = np.random.default_rng(args.seed)
-    report, curves = [], {}
-    for mode, noise in scenarios:
+    checkpoints = [n for n in CHECKPOINTS if n <= args.swipes]
+    at = min(20, args.swipes)  # the summary's early swipe count
+    rng, paired_rng = np.random.default_rng(args.seed), np.random.default_rng([args.seed, 1])
+    report, curves, summary = [], {}, []
+    for mode, noise in [(mode, noise) for mode in ("style", "city") for noise in (0.0, 0.2)]:
         started = time.perf_counter()
-        result = simulate(mode, noise, args.users, args.swipes, arrays, labels, features, args.seed)
-        title = (
-            f"{'tastes over city looks' if mode == 'style' else 'arbitrary favourite cities'}, "
-            f"{noise:.0%} noise"
-        )
-        baseline60 = result["ndcg"]["baseline"].mean(axis=0)[min(60, args.swipes) - 1]
+        common = (mode, noise, args.users, args.swipes, arrays, labels, features, args.seed)
+        runs = {"-": simulate(*common, spaces[priors[0]], (BASELINE,))}  # the same under each
+        for prior in priors:
+            runs[prior] = simulate(*common, spaces[prior], (BAYESIAN, BAYESIAN_ACTIVE))
+        looks = "tastes over city looks" if mode == "style" else "arbitrary favourite cities"
+        title = f"{looks}, {noise:.0%} noise"
+        baseline60 = runs["-"]["ndcg"][BASELINE].mean(axis=0)[min(60, args.swipes) - 1]
         lines = [
             f"### {title}",
             "",
             f"{args.users} users, {time.perf_counter() - started:.0f} s. NDCG@10 (95 % bootstrap "
             "interval) after n swipes; hit@5 in brackets; last column: swipes needed to reach "
-            f"the baseline's NDCG@10 after 60 swipes ({baseline60:.3f}).",
+            f"the baseline's NDCG@10 after 60 swipes ({baseline60:.3f}), 95 % bootstrap interval "
+            "in brackets. Prior: the Bayesian rankers' look-alike prior.",
             "",
-            "| ranker | likes shown | "
-            + " | ".join(f"n={n}" for n in CHECKPOINTS if n <= args.swipes)
+            "| ranker | prior | likes shown | "
+            + " | ".join(f"n={n}" for n in checkpoints)
             + " | swipes to baseline@60 |",
-            "|---|---:|" + "---:|" * len([n for n in CHECKPOINTS if n <= args.swipes]) + "---:|",
+            "|---|---|---:|" + "---:|" * len(checkpoints) + "---:|",
         ]
-        for name in result["ndcg"]:
-            values = result["ndcg"][name]
-            mean = values.mean(axis=0)
-            low, high = bootstrap(values, rng)
-            hits = result["hit"][name].mean(axis=0)
-            curves[(title, name)] = (mean, low, high)
-            cells = [
-                f"{mean[n - 1]:.3f} ({low[n - 1]:.3f}-{high[n - 1]:.3f}) [{hits[n - 1]:.2f}]"
-                for n in CHECKPOINTS
-                if n <= args.swipes
-            ]
-            reach = swipes_to_reach(mean, baseline60)
-            lines.append(
-                f"| {RANKER_LABELS[name]} | {result['like_share'][name]:.0%} | "
-                + " | ".join(cells)
-                + f" | {reach if reach else f'> {args.swipes}'} |"
-            )
-        lines += calibration_lines(result["calibration"])
+        for prior, result in runs.items():
+            for name, values in result["ndcg"].items():
+                mean, means = values.mean(axis=0), bootstrap(values, rng)
+                low, high = np.percentile(means, [2.5, 97.5], axis=0)
+                hits = result["hit"][name].mean(axis=0)
+                curves[(title, name, prior)] = (mean, low, high)
+                interval = [f"{mean[i]:.3f} ({low[i]:.3f}-{high[i]:.3f})" for i in range(len(mean))]
+                reach = swipes_to_reach(mean, means, baseline60)
+                lines.append(
+                    f"| {RANKER_LABELS[name]} | {prior} | {result['like_share'][name]:.0%} | "
+                    + " | ".join(f"{interval[n - 1]} [{hits[n - 1]:.2f}]" for n in checkpoints)
+                    + f" | {reach} |"
+                )
+                if name == BAYESIAN_ACTIVE:  # paired: the same people under the first prior
+                    paired = values[:, at - 1] - runs[priors[0]]["ndcg"][name][:, at - 1]
+                    gap = np.percentile(bootstrap(paired[:, None], paired_rng), [2.5, 97.5])
+                    difference = f"{paired.mean():+.3f} ({gap[0]:+.3f} to {gap[1]:+.3f})"
+                    summary.append(
+                        f"| {title} | {prior} | {reach} | {interval[at - 1]} | "
+                        + ("-" if prior == priors[0] else difference)
+                        + " |"
+                    )
+        for prior in priors:
+            lines += calibration_lines(runs[prior]["calibration"], prior)
         report.append("\n".join(lines))
         print(report[-1], "\n", flush=True)
-
+    summary[:0] = [
+        "### Look-alike priors: Bayesian + active queue",
+        "",
+        f"Swipes to the baseline's NDCG@10 after 60 swipes, NDCG@10 after {at} swipes and the "
+        f"paired difference from the {priors[0]} prior after {at} swipes (the same people), each "
+        "with its 95 % bootstrap interval. arrays: cosine similarity of the cities' centred mean "
+        "log-arrays (the app's); embeddings: of their centred mean pooled CNN features.",
+        "",
+        f"| scenario | prior | swipes to baseline@60 | NDCG@10 at {at} | difference at {at} |",
+        "|---|---|---:|---:|---:|",
+    ]
+    report.append("\n".join(summary))
+    print(report[-1], "\n", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "report.md").write_text("\n\n".join(report) + "\n")
-    plot(curves, [t for t in dict.fromkeys(title for title, _ in curves)], args.swipes)
-
-
-def plot(curves: dict, titles: list[str], swipes: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True, sharey=True)
-    x = np.arange(1, swipes + 1)
-    for axis, title in zip(axes.flat, titles, strict=True):
-        for (curve_title, name), (mean, low, high) in curves.items():
-            if curve_title == title:
-                axis.plot(x, mean, label=RANKER_LABELS[name])
-                axis.fill_between(x, low, high, alpha=0.2)
-        axis.set_title(title)
-        axis.grid(alpha=0.3)
-        axis.set_xlabel("swipes")
-        axis.set_ylabel("NDCG@10")
-    axes.flat[0].legend(loc="lower right")
-    figure.tight_layout()
-    target = ROOT / "docs" / "evaluation-ndcg.png"
-    figure.savefig(target, dpi=110)
-    print(f"Plot: {target}")
+    titles = list(dict.fromkeys(title for title, _, _ in curves))
+    plot(curves, titles, args.swipes, ROOT / "docs" / "evaluation-ndcg.png")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ stores goes through photos' (and ml's) services."""
 
 import hashlib
 
-import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from PIL import Image
@@ -157,21 +156,16 @@ def dedupe(photo: Photo) -> dict:
 
 
 def quality(photo: Photo) -> dict:
-    """Brightness, contrast, sharpness (variance of the Laplacian on a 512 px copy), JPEG
-    quality and size; the PHOTO_QUALITY_GATE keeps too dark, flat, blurry or small photos out."""
+    """Brightness, contrast, sharpness (variance of the Laplacian on a 512 px copy; see
+    photos.images.quality_measures), JPEG quality and size; the PHOTO_QUALITY_GATE keeps too
+    dark, flat, blurry, compressed or small photos out."""
     with photo.normalized.open("rb") as handle, Image.open(handle) as image:
-        gray = image.convert("L")
-    pixels = np.asarray(gray, dtype=np.float32)
-    small = gray.copy()
-    small.thumbnail((512, 512), Image.Resampling.BILINEAR)
-    g = np.asarray(small, dtype=np.float32)
-    laplacian = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1]
+        measures = images.quality_measures(image)
+        size = image.size
     validated = photo.analysis.get("validate", {}).get("output", {})
-    width, height = validated.get("width", gray.width), validated.get("height", gray.height)
+    width, height = validated.get("width", size[0]), validated.get("height", size[1])
     output = {
-        "brightness": round(float(pixels.mean()), 2),
-        "contrast": round(float(pixels.std()), 2),
-        "sharpness": round(float(laplacian.var()), 2),
+        **measures,
         "jpeg_quality": validated.get("jpeg_quality"),
         "width": width,
         "height": height,
@@ -186,6 +180,9 @@ def quality(photo: Photo) -> dict:
         problems.append(f"too flat (contrast {output['contrast']} < {gate['min_contrast']})")
     if output["sharpness"] < gate["min_sharpness"]:
         problems.append(f"too blurry (sharpness {output['sharpness']} < {gate['min_sharpness']})")
+    min_jpeg = gate.get("min_jpeg_quality")
+    if min_jpeg and output["jpeg_quality"] is not None and output["jpeg_quality"] < min_jpeg:
+        problems.append(f"too compressed (JPEG quality {output['jpeg_quality']} < {min_jpeg})")
     if problems:
         raise Rejected("Quality gate: " + "; ".join(problems) + ".", output)
     return output

@@ -33,6 +33,11 @@ def model_version_activate(*, version_id: int) -> Activation:
             raise ApplicationError(
                 f"{version.name} is {version.status}; only ready versions can be activated."
             )
+        if version.kind == ModelVersion.Kind.IMAGENET:
+            raise ApplicationError(
+                f"{version.name} is an ImageNet classifier: it answers /classify?model= but "
+                "cannot score photos by city, so it cannot be the active version."
+            )
         if version.kind == ModelVersion.Kind.KERAS and not version.artifact:
             raise ApplicationError(f"{version.name} has no trained artifact.")
         running = Activation.objects.filter(

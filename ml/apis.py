@@ -25,7 +25,7 @@ class ClassifyQuerySerializer(serializers.Serializer):
         required=False, max_length=64, help_text="A model version name; default: the active one."
     )
     top_k = serializers.IntegerField(
-        required=False, default=5, min_value=1, max_value=1000, help_text="How many cities."
+        required=False, default=5, min_value=1, max_value=1000, help_text="How many classes."
     )
 
 
@@ -40,14 +40,19 @@ class ClassifyMetaSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["success"])
     code = serializers.IntegerField()
     model = serializers.CharField(help_text="The model version that classified the image.")
+    kind = serializers.ChoiceField(
+        choices=ModelVersion.Kind.choices, help_text="keras: a city CNN; imagenet: ImageNet."
+    )
 
 
 ClassifyItemSerializer = type(
     "ClassifyItemSerializer",
     (serializers.Serializer,),
     {  # "class" is a Python keyword, hence the type() call
-        "class": serializers.CharField(help_text="City name."),
-        "slug": serializers.CharField(),
+        "class": serializers.CharField(
+            help_text="City name, or the ImageNet class's names ('espresso')."
+        ),
+        "slug": serializers.CharField(help_text="City slug, or the WordNet id ('n07920052')."),
         "score": serializers.FloatField(help_text="Probability, 0-1."),
     },
 )
@@ -55,7 +60,7 @@ ClassifyItemSerializer = type(
 
 class ClassifyOutputSerializer(serializers.Serializer):
     meta = ClassifyMetaSerializer()
-    data = ClassifyItemSerializer(many=True, help_text="Most likely city first.")
+    data = ClassifyItemSerializer(many=True, help_text="Most likely class first.")
 
 
 class ClassifyApi(APIView):
@@ -65,11 +70,13 @@ class ClassifyApi(APIView):
 
     @extend_schema(
         tags=["classify"],
-        summary="Which cities does this photo look like?",
+        summary="Which cities (or ImageNet classes) does this photo look like?",
         description=(
             "Send an image as multipart field `file`; get the top cities of the active model "
-            "version (or `?model=`). Empty, truncated, non-image and decompression-bomb files "
-            "are refused with 400; files over the size limit with 413."
+            "version, or the top classes of the version named by `?model=` (a city CNN, or the "
+            "ImageNet classifier listed by /api/v1/models/ with kind `imagenet`). Empty, "
+            "truncated, non-image and decompression-bomb files are refused with 400; files "
+            "over the size limit with 413."
         ),
         parameters=[ClassifyQuerySerializer],
         request={"multipart/form-data": ClassifyInputSerializer},
@@ -93,7 +100,8 @@ class ClassifyApi(APIView):
             model_name=query.validated_data.get("model"),
             top_k=query.validated_data["top_k"],
         )
-        body = {"meta": {"type": "success", "code": 200, "model": version.name}, "data": top}
+        meta = {"type": "success", "code": 200, "model": version.name, "kind": version.kind}
+        body = {"meta": meta, "data": top}
         return Response(ClassifyOutputSerializer(body).data)
 
 

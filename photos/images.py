@@ -106,6 +106,24 @@ def load_pixels(source, size: int, *, max_pixels: int | None = None) -> np.ndarr
         return pixels_of(image, size)
 
 
+def quality_measures(image: Image.Image) -> dict:
+    """What the quality gate (ingest.steps.quality) measures on a photo's normalised copy:
+    brightness (mean grey, 0-255), contrast (its standard deviation) and sharpness (variance of
+    the 4-neighbour Laplacian on a copy thumbnailed to 512 px, bilinear), each rounded to 0.01.
+    The study of the gate's thresholds (ml.preprocessing_study) measures with it too."""
+    gray = image.convert("L")
+    pixels = np.asarray(gray, dtype=np.float32)
+    small = gray.copy()
+    small.thumbnail((512, 512), Image.Resampling.BILINEAR)
+    g = np.asarray(small, dtype=np.float32)
+    laplacian = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1]
+    return {
+        "brightness": round(float(pixels.mean()), 2),
+        "contrast": round(float(pixels.std()), 2),
+        "sharpness": round(float(laplacian.var()), 2),
+    }
+
+
 # ---- encoding -------------------------------------------------------------------------------
 
 # libjpeg's standard luminance quantisation table (quality 50), for estimating JPEG quality.

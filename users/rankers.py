@@ -72,7 +72,7 @@ class RankingSpace:
 
     mean_array: np.ndarray  # (d,)
     prototypes: np.ndarray  # (d, d): row c = mean array of city c's photos
-    similarity: np.ndarray  # (d, d): cosine similarity of the cities' mean log-arrays, in [-1, 1]
+    similarity: np.ndarray  # (d, d): the cities' look-alike cosine similarity, in [-1, 1]
     kernel_share: float = KERNEL_SHARE
     weight_precision: float = WEIGHT_PRECISION
     bias_precision: float = BIAS_PRECISION
@@ -97,10 +97,14 @@ class RankingSpace:
         return np.concatenate([centred, np.ones((*centred.shape[:-1], 1))], axis=-1)
 
 
-def ranking_space(arrays: np.ndarray, labels: np.ndarray, **options) -> RankingSpace:
+def ranking_space(
+    arrays: np.ndarray, labels: np.ndarray, similarity: np.ndarray | None = None, **options
+) -> RankingSpace:
     """The space from the catalog's photo arrays (n, d) and each photo's city index (labels,
     -1 for a photo without a city). A city without photos gets the unit vector as prototype (the
-    CNN's output for a perfect photo of it) and no look-alikes."""
+    CNN's output for a perfect photo of it) and no look-alikes. ``similarity`` (d, d) replaces
+    the default look-alikes (``city_similarity`` of the mean log-arrays), e.g. the one from
+    pretrained embeddings (``city_similarity_from_embeddings``)."""
     arrays = np.asarray(arrays, dtype=float)
     d = arrays.shape[1]
     prototypes = np.eye(d)
@@ -113,27 +117,49 @@ def ranking_space(arrays: np.ndarray, labels: np.ndarray, **options) -> RankingS
             prototypes[city] = arrays[chosen].mean(axis=0)
             log_means[city] = logs[chosen].mean(axis=0)
             has_photos[city] = True
+    if similarity is None:
+        similarity = city_similarity(log_means, has_photos)
+    elif np.shape(similarity) != (d, d):
+        raise ValueError(f"similarity must be {d} x {d}, one row per city.")
     return RankingSpace(
-        mean_array=arrays.mean(axis=0) if len(arrays) else np.full(d, 1 / d),
+        mean_array=arrays.mean(axis=0) if len(arrays) else np.full(d, 1 / max(d, 1)),
         prototypes=prototypes,
-        similarity=city_similarity(log_means, has_photos),
+        similarity=np.asarray(similarity, dtype=float),
         **options,
     )
 
 
-def city_similarity(log_means: np.ndarray, has_photos: np.ndarray) -> np.ndarray:
-    """Cosine similarity of the cities' centred mean log-probability arrays: two cities are alike
-    when the CNN hesitates between the same cities on their photos. Positive semi-definite with
-    a unit diagonal, so it is a valid prior correlation."""
-    d = len(log_means)
+def city_similarity(means: np.ndarray, has_photos: np.ndarray) -> np.ndarray:
+    """Cosine similarity of the cities' centred mean vectors (rows of ``means``, (d, k)): by
+    default their mean log-probability arrays, so two cities are alike when the CNN hesitates
+    between the same cities on their photos. Positive semi-definite with a unit diagonal, so it
+    is a valid prior correlation; a city without photos only resembles itself."""
+    d = len(means)
     similarity = np.eye(d)
     known = np.flatnonzero(has_photos)
     if len(known) > 1:
-        centred = log_means[known] - log_means[known].mean(axis=0)
+        centred = means[known] - means[known].mean(axis=0)
         centred /= np.linalg.norm(centred, axis=1, keepdims=True) + 1e-12
-        similarity[np.ix_(known, known)] = centred @ centred.T
+        similarity[np.ix_(known, known)] = np.clip(centred @ centred.T, -1.0, 1.0)
         np.fill_diagonal(similarity, 1.0)
     return similarity
+
+
+def city_similarity_from_embeddings(
+    embeddings: np.ndarray, labels: np.ndarray, city_count: int
+) -> np.ndarray:
+    """Look-alikes from pretrained embeddings: the cosine similarity of the cities' centred mean
+    photo embeddings (n, k), e.g. the CNN's pooled penultimate features (1280-d for
+    EfficientNet-Lite0). labels: each photo's city index, -1 for none."""
+    embeddings = np.asarray(embeddings, dtype=float)
+    means = np.zeros((city_count, embeddings.shape[1]))
+    has_photos = np.zeros(city_count, dtype=bool)
+    for city in range(city_count):
+        chosen = labels == city
+        if chosen.any():
+            means[city] = embeddings[chosen].mean(axis=0)
+            has_photos[city] = True
+    return city_similarity(means, has_photos)
 
 
 @dataclass

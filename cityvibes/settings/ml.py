@@ -2,9 +2,10 @@
 
 from .environment import env
 
-# Backbone weights for training: "imagenet" (Keras downloads them, or reuses ~/.keras/models),
-# a path to a local weights file (include_top=False), or "none" to train from scratch.
-ML_BACKBONE_WEIGHTS = env.str("ML_BACKBONE_WEIGHTS", default="none")
+# Backbone weights for training: "imagenet" (offline for EfficientNet-Lite0, from a pinned
+# package; Keras downloads them for the other backbones, or reuses ~/.keras/models), a path to a
+# local weights file (include_top=False), or "none" to train from scratch.
+ML_BACKBONE_WEIGHTS = env.str("ML_BACKBONE_WEIGHTS", default="imagenet")
 # Photos per rescoring task and profiles per recompute task when a model version is activated.
 ML_SCORING_CHUNK_SIZE = env.int("ML_SCORING_CHUNK_SIZE", default=256)
 ML_RECOMPUTE_CHUNK_SIZE = env.int("ML_RECOMPUTE_CHUNK_SIZE", default=200)

@@ -355,10 +355,13 @@ def _pair(image_server, capture, copy_body: bytes):
 
 @pytest.mark.parametrize("copy_first", [True, False])
 def test_a_blurred_copy_never_keeps_the_good_photo_out_whatever_the_order(
-    label_prior, image_server, django_capture_on_commit_callbacks, copy_first
+    label_prior, image_server, django_capture_on_commit_callbacks, copy_first, settings
 ):
     from PIL import ImageFilter
 
+    # The default sharpness floor (from the preprocessing study) only refuses extreme blur; a
+    # stricter deployment's floor makes this copy a rejected one, which is the case under test.
+    settings.PHOTO_QUALITY_GATE = {**settings.PHOTO_QUALITY_GATE, "min_sharpness": 20.0}
     blurred = jpeg(textured(21, size=(800, 600)).filter(ImageFilter.GaussianBlur(6)))
     with django_capture_on_commit_callbacks(execute=False):
         copy, good = _pair(image_server, django_capture_on_commit_callbacks, blurred)

@@ -66,7 +66,7 @@ def test_classify_answers_with_the_models_own_top_classes(api_client, active_cnn
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["meta"] == {"type": "success", "code": 200, "model": "cnn-active"}
+    assert body["meta"] == {"type": "success", "code": 200, "model": "cnn-active", "kind": "keras"}
     expected = cnn.predict(model, load_pixels(content, 32)[None])[0]
     expected = expected / expected.sum()
     order = np.argsort(-expected, kind="stable")[:3]

@@ -88,3 +88,28 @@ def test_images_are_oriented_cropped_and_resized():
     top, bottom = pixels[2, 16], pixels[29, 16]
     assert abs(top - bottom).sum() > 200
     assert abs(pixels[2, 2] - pixels[2, 29]).sum() < 30
+
+
+def test_a_pretrained_lite0_city_model_saves_and_loads_without_custom_code(tmp_path, pixels):
+    model = cnn.make_model(
+        backbone="efficientnetlite0", num_classes=3, image_size=32, weights="imagenet"
+    )
+    path = tmp_path / "lite0.keras"
+    model.save(path)
+    restored = cnn.load_model(str(path))  # safe mode: only Keras's own layers
+    np.testing.assert_allclose(cnn.predict(restored, pixels), cnn.predict(model, pixels), atol=1e-6)
+
+
+def test_a_failed_imagenet_download_says_what_to_do_instead(monkeypatch):
+    def no_internet(weights, input_shape):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...")
+
+    monkeypatch.setitem(cnn.BACKBONES, "resnet50", (no_internet, None))
+    with pytest.raises(cnn.PretrainedWeightsUnavailable, match="--backbone efficientnetlite0"):
+        cnn.make_model(backbone="resnet50", num_classes=3, image_size=32, weights="imagenet")
+
+
+def test_weights_source_says_where_the_starting_weights_came_from():
+    assert cnn.weights_source("mobilenetv3small", None) == "none: trained from scratch"
+    assert "offline" in cnn.weights_source("efficientnetlite0", "imagenet")
+    assert cnn.weights_source("resnet50", "imagenet") == "ImageNet, downloaded by Keras"

@@ -10,7 +10,7 @@ from ml.synthetic import city_photo_jpeg
 
 pytestmark = pytest.mark.django_db
 
-FAST = ["--image-size", "32", "--head-epochs", "2", "--finetune-epochs", "1", "--batch-size", "8"]
+FAST = ["--image-size", "32", "--head-epochs", "2", "--finetune-epochs", "0", "--batch-size", "8"]
 
 
 def test_training_from_a_folder_tree_stores_an_inactive_ready_version(tmp_path, label_prior):
@@ -32,7 +32,9 @@ def test_training_from_a_folder_tree_stores_an_inactive_ready_version(tmp_path, 
     assert version.classes == ["oslo", "rome"] and version.artifact.name.endswith(".keras")
     assert {"top1_accuracy", "top5_accuracy", "per_city_accuracy", "expected_calibration_error",
             "most_confused", "training_seconds"} <= set(version.metrics)  # fmt: skip
-    assert version.training_params["backbone"] == "mobilenetv3small"
+    assert version.training_params["backbone"] == "efficientnetlite0"
+    assert "ImageNet, offline" in version.training_params["weights_source"]
+    assert "efficientnetlite0" in version.description and "ImageNet" in version.description
     assert "Atlantis: not a city of the catalog" in err.getvalue()
     assert "notes.txt" in err.getvalue()
     assert "Not active yet" in out.getvalue()

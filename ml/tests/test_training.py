@@ -39,7 +39,12 @@ def test_a_tiny_model_learns_two_distinct_synthetic_cities():
     labels = np.repeat(np.arange(2), 16)
     epochs = []
     config = training.TrainingConfig(
-        backbone="mobilenetv3small", image_size=64, head_epochs=8, finetune_epochs=1, batch_size=8
+        backbone="mobilenetv3small",
+        image_size=64,
+        weights=None,
+        head_epochs=8,
+        finetune_epochs=1,
+        batch_size=8,
     )
     result = training.train_city_model(
         pixels, labels, cities, config, on_epoch=lambda *args: epochs.append(args[:3])
@@ -55,3 +60,37 @@ def test_training_refuses_too_little_data():
     config = training.TrainingConfig(image_size=32)
     with pytest.raises(ValueError, match="at least 2"):
         training.train_city_model(pixels, np.array([0, 1]), ["a", "b"], config)
+
+
+def test_transfer_learning_trains_the_head_on_a_frozen_pretrained_backbone():
+    """The default recipe: EfficientNet-Lite0 with its ImageNet weights, only the head trained
+    (on features computed once), then optionally the whole network at a low learning rate."""
+    import keras
+
+    from ml import cnn, efficientnet_lite
+
+    cities = ["reykjavik", "dubai", "venice"]
+    pixels = np.stack(
+        [load_pixels(city_photo_jpeg(city, i, size=96), 64) for city in cities for i in range(10)]
+    )
+    labels = np.repeat(np.arange(3), 10)
+    config = training.TrainingConfig(image_size=64, batch_size=8, head_epochs=30)
+    assert (config.backbone, config.weights) == ("efficientnetlite0", "imagenet")
+    result = training.train_city_model(pixels, labels, cities, config)
+
+    assert result.metrics["top1_accuracy"] >= 0.8  # chance is 1/3
+    imagenet = efficientnet_lite.pretrained_backbone(image_size=64)
+    for trained, original in zip(
+        cnn.backbone_of(result.model).weights, imagenet.weights, strict=True
+    ):
+        np.testing.assert_array_equal(np.asarray(trained), np.asarray(original))
+    assert set(result.history) >= {"head_loss", "head_val_accuracy"}
+    # The head trained on cached features is the head the whole model uses.
+    pooled = cnn.predict(
+        keras.Model(result.model.input, result.model.get_layer("pool").output), pixels[:4]
+    )
+    kernel, bias = result.model.get_layer("cities").get_weights()
+    logits = pooled @ kernel + bias
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(cnn.predict(result.model, pixels[:4]), expected, atol=1e-5)

@@ -4,6 +4,7 @@ against the app served by pytest-django's live server."""
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +82,25 @@ def open_page(browser, live_server):
     yield open_
     for context in contexts:
         context.close()
+    _wait_for_requests_in_flight(live_server)
+
+
+def _wait_for_requests_in_flight(live_server, timeout: float = 10.0) -> None:
+    """Closing a browser context does not wait for the requests its page had in flight, and a
+    request still running when the test's database is flushed can write rows that point at
+    deleted ones (seen once: the next test's set-up failed on a foreign key, after a late
+    recommendations request). Wait until the live server's request threads are done."""
+    httpd = getattr(live_server.thread, "httpd", None)
+    if httpd is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(
+            getattr(thread, "_target", None) == httpd.process_request_thread
+            for thread in threading.enumerate()
+        ):
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -8,8 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from ml import selectors, versions
-from ml.cnn import BACKBONES
+from ml.cnn import BACKBONES, OFFLINE_IMAGENET_BACKBONES, weights_source
 from ml.training import TrainingConfig
+
+DEFAULTS = TrainingConfig()
 
 
 class Command(BaseCommand):
@@ -22,19 +24,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--name", help="Version name (default: <backbone>-<timestamp>).")
         parser.add_argument("--folder", type=Path, help="Train on <city>/<image> files instead.")
-        parser.add_argument("--backbone", choices=sorted(BACKBONES), default="mobilenetv3small")
-        parser.add_argument("--image-size", type=int, default=96)
+        parser.add_argument("--backbone", choices=sorted(BACKBONES), default=DEFAULTS.backbone)
+        parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size)
         parser.add_argument(
             "--weights",
             default=settings.ML_BACKBONE_WEIGHTS,
-            help="'imagenet' (Keras download/cache), a local backbone weights file, or 'none' "
-            "(train from scratch). Default: the ML_BACKBONE_WEIGHTS setting.",
+            help="'imagenet' (offline for "
+            f"{', '.join(sorted(OFFLINE_IMAGENET_BACKBONES))}; a Keras download for the others), "
+            "a local backbone weights file, or 'none' (train from scratch). Default: the "
+            "ML_BACKBONE_WEIGHTS setting.",
         )
-        parser.add_argument("--head-epochs", type=int, default=10)
-        parser.add_argument("--finetune-epochs", type=int, default=5)
-        parser.add_argument("--batch-size", type=int, default=32)
-        parser.add_argument("--validation-fraction", type=float, default=0.2)
-        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--head-epochs",
+            type=int,
+            default=DEFAULTS.head_epochs,
+            help="Epochs for the softmax head (on cached features when the backbone is "
+            "pretrained: seconds each) or, from scratch, for the whole network.",
+        )
+        parser.add_argument(
+            "--finetune-epochs",
+            type=int,
+            default=DEFAULTS.finetune_epochs,
+            help="Then epochs of the whole network at a low learning rate (0: none).",
+        )
+        parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+        parser.add_argument(
+            "--validation-fraction", type=float, default=DEFAULTS.validation_fraction
+        )
+        parser.add_argument("--patience", type=int, default=DEFAULTS.patience)
+        parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
 
     def handle(self, *args, **options):
         weights = None if options["weights"] in (None, "", "none") else options["weights"]
@@ -46,6 +64,7 @@ class Command(BaseCommand):
             finetune_epochs=options["finetune_epochs"],
             batch_size=options["batch_size"],
             validation_fraction=options["validation_fraction"],
+            patience=options["patience"],
             seed=options["seed"],
         )
         name = options["name"] or f"{config.backbone}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
@@ -64,7 +83,9 @@ class Command(BaseCommand):
             for problem in problems:
                 self.stderr.write(f"skipped: {problem}")
             self.stdout.write(
-                f"Training {name} on {len(slugs)} photos of {len(set(slugs))} cities."
+                f"Training {name} on {len(slugs)} photos of {len(set(slugs))} cities: "
+                f"{config.backbone} at {config.image_size} px, starting weights "
+                f"{weights_source(config.backbone, config.weights)}."
             )
             with Progress() as progress:
                 bars = {}
