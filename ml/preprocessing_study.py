@@ -6,7 +6,8 @@ it. Each perturbation is applied to the full-size photo, which then takes the ap
 the normalised copy the validate step stores (<= PHOTO_NORMALIZED_MAX_SIDE, JPEG 90), measured
 by the gate (photos.images.quality_measures) and read by the model (photos.images.load_pixels).
 Plain functions: bench/preprocessing_study.py and the preprocessing_study command run them;
-ml.preprocessing_report draws the table and the figure."""
+ml.preprocessing_thresholds turns the curves into gate thresholds, ml.preprocessing_report draws
+the table and the figure."""
 
 import io
 from concurrent.futures import ThreadPoolExecutor
