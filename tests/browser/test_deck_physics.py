@@ -267,13 +267,16 @@ def test_the_hint_appears_without_moving_the_card_or_the_buttons(open_page, deck
     for _ in range(11):
         press(page, "ArrowRight")
     assert page.locator("#hint").is_hidden()
+    page.wait_for_timeout(400)  # the card under the top one has settled into place
     before = _boxes(page)
 
     press(page, "ArrowRight")
     page.locator("#hint").wait_for(state="visible")
-    page.wait_for_timeout(400)  # the card under the top one has settled into place
+    page.wait_for_timeout(400)
 
-    assert _boxes(page) == before
+    after = _boxes(page)
+    for selector, box in before.items():  # sub-pixel rounding of a scaled card is not a move
+        assert after[selector] == pytest.approx(box, abs=0.5), selector
     hint = page.locator("#hint").bounding_box()
     assert hint["y"] >= before["#deck"]["y"]  # over the card, not above it
     screenshot(page, "deck-hint-phone")
