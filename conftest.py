@@ -68,7 +68,7 @@ def cnn_version(tmp_path, label_prior):
     model = cnn.make_model(backbone="mobilenetv3small", num_classes=3, image_size=32)
     model.save(tmp_path / "m.keras")
     version = ModelVersion(
-        name="cnn-test", kind=ModelVersion.Kind.KERAS, classes=["oslo", "paris", "rome"],
+        name="cnn-test", kind=ModelVersion.Kind.CITY, classes=["oslo", "paris", "rome"],
         backbone="mobilenetv3small", image_size=32,
     )  # fmt: skip
     version.artifact.save("m.keras", ContentFile((tmp_path / "m.keras").read_bytes()), save=False)

@@ -9,6 +9,7 @@ real HTTP requests to a server you started (e.g. `make run`, or gunicorn)."""
 
 import argparse
 import io
+import os
 import time
 import urllib.request
 import uuid
@@ -41,6 +42,8 @@ def main() -> None:
     from PIL import Image  # noqa: F401 (Pillow is needed by the synthetic drawing)
 
     if not args.url:
+        # A benchmark of one client: the per-IP classify limit (60/min) would answer 429s.
+        os.environ["API_THROTTLE_RATES"] = "classify_user=none,classify_ip=none"
         django_sandbox()
     from ml.synthetic import draw_city_photo
 
@@ -79,7 +82,7 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
         version = ModelVersion(
-            name="bench", kind=ModelVersion.Kind.KERAS, classes=classes, backbone=args.backbone,
+            name="bench", kind=ModelVersion.Kind.CITY, classes=classes, backbone=args.backbone,
             image_size=args.image_size, is_active=True,
         )  # fmt: skip
         version.artifact.name = path.name

@@ -85,7 +85,7 @@ def main() -> None:
     model_path = media / "bench.keras"
     model.save(model_path)
     version = ModelVersion(
-        name="bench-mobilenetv3small", kind=ModelVersion.Kind.KERAS, classes=classes,
+        name="bench-mobilenetv3small", kind=ModelVersion.Kind.CITY, classes=classes,
         backbone="mobilenetv3small", image_size=224, is_active=True,
     )  # fmt: skip
     version.artifact.save("bench.keras", ContentFile(model_path.read_bytes()), save=False)

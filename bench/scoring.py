@@ -70,7 +70,7 @@ def main() -> None:
         model.save(path)
         ModelVersion.objects.update(is_active=False)
         version = ModelVersion(
-            name=f"bench-{backbone}", kind=ModelVersion.Kind.KERAS, classes=classes,
+            name=f"bench-{backbone}", kind=ModelVersion.Kind.CITY, classes=classes,
             backbone=backbone, image_size=args.image_size, is_active=True,
         )  # fmt: skip
         version.artifact.name = path.name

@@ -9,7 +9,7 @@ Workers log structured lines carrying the request id of the request that queued 
 import os
 
 from celery import Celery
-from celery.signals import worker_process_shutdown, worker_ready
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityvibes.settings.local")
@@ -37,3 +37,14 @@ def _forget_dead_pool_process(pid=None, **kwargs) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid or os.getpid())
+
+
+@worker_process_init.connect
+def _preload_models(**kwargs) -> None:
+    """Each pool process loads the active models once, before its first task (ml.runtime)."""
+    from django.conf import settings
+
+    if settings.ML_PRELOAD_MODELS:
+        from ml.runtime import load_active_models
+
+        load_active_models()

@@ -71,7 +71,7 @@ def _check_model() -> str:
         if settings.HEALTH_REQUIRE_MODEL:
             raise NotReady("no active model version")
         return "no active model version (not required)"
-    if version.kind == version.Kind.LABEL_PRIOR:
+    if version.architecture == version.Architecture.LABEL_PRIOR:
         return f"{version.name} (label prior, nothing to load)"
     if not version.artifact or not version.artifact.storage.exists(version.artifact.name):
         raise NotReady(f"{version.name}: its artifact is missing from storage")

@@ -10,3 +10,22 @@ django_application = get_wsgi_application()
 from core.middleware import refuse_non_text_charsets  # noqa: E402 (needs Django set up)
 
 application = refuse_non_text_charsets(django_application)
+
+
+def _preload_models() -> None:
+    from django.conf import settings
+    from django.db import DatabaseError
+
+    if not settings.ML_PRELOAD_MODELS:
+        return
+    from ml.runtime import load_active_models
+
+    try:
+        load_active_models()
+    except DatabaseError as error:  # not migrated yet: load on first use instead
+        import logging
+
+        logging.getLogger(__name__).warning("models not preloaded: %s", error)
+
+
+_preload_models()

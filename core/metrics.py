@@ -17,6 +17,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -33,13 +34,19 @@ SWIPES = Counter(
 )
 PHOTOS_SCORED = Counter(
     "cityvibes_photos_scored_total",
-    "Photos given a per-city probability array, by kind of model version.",
+    "Photos scored by a model version (a city array, attributes or ImageNet classes), by kind.",
     ["model_kind"],
 )
 SCORING_SECONDS = Histogram(
     "cityvibes_scoring_batch_seconds",
     "Time to compute the probability arrays of one batch of photos with a CNN.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+MODEL_MEMORY_BYTES = Gauge(
+    "cityvibes_model_memory_bytes",
+    "Resident memory this process grew by when it loaded a model version (ml.runtime).",
+    ["kind", "version"],
+    multiprocess_mode="liveall",
 )
 PIPELINE_STEPS = Histogram(
     "cityvibes_pipeline_step_seconds",

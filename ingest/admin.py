@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from photos import selectors
+from ml.models import ModelVersion
+from photos import predictions, selectors
 from photos import services as photo_services
 from photos.models import ImportBatch, Photo
 
@@ -64,7 +65,8 @@ class PhotoAdmin(admin.ModelAdmin):
     list_per_page = 50
     autocomplete_fields = ["city"]
     readonly_fields = [
-        "preview", "top_cities", "status", "status_reason", "queue_position", "model_version",
+        "preview", "top_cities", "attributes", "imagenet_classes", "status", "status_reason",
+        "queue_position", "model_version",
         "probabilities", "source", "batch", "pipeline_step", "analysis_table", "duplicate_of",
         "content_sha256", "perceptual_hash", "created_at", "updated_at",
     ]  # fmt: skip
@@ -102,6 +104,21 @@ class PhotoAdmin(admin.ModelAdmin):
         if not pairs:
             return "not scored"
         return format_html_join(", ", "{} {}", ((slug, f"{p:.2f}") for slug, p in pairs))
+
+    def _prediction(self, photo, kind: str, limit: int):
+        scores = predictions.photo_predictions(photo_ids=[photo.pk], kind=kind).get(photo.pk)
+        if not scores:
+            return f"no active {kind} model has described it yet"
+        top = list(scores.items())[:limit]
+        return format_html_join(", ", "{} {}", ((label, f"{p:.2f}") for label, p in top))
+
+    @admin.display(description="attributes (probability each)")
+    def attributes(self, photo):
+        return self._prediction(photo, ModelVersion.Kind.ATTRIBUTES, limit=15)
+
+    @admin.display(description="ImageNet top-5")
+    def imagenet_classes(self, photo):
+        return self._prediction(photo, ModelVersion.Kind.IMAGENET, limit=5)
 
     @admin.action(
         description="Reject selected photos (take them out of the deck)", permissions=["change"]

@@ -1,6 +1,6 @@
 """The pipeline steps (see ingest/pipeline.py): fetch, validate, quality, dedupe, score,
-publish. Each takes the photo, does one thing, and returns its output for ``analysis``; what it
-stores goes through photos' (and ml's) services."""
+score_attributes, score_imagenet, publish. Each takes the photo, does one thing, and returns its
+output for ``analysis``; what it stores goes through photos' (and ml's) services."""
 
 import hashlib
 
@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from PIL import Image
 
-from ml import scoring
+from ml import predictions, scoring
+from ml.models import ModelVersion
 from photos import images
 from photos import selectors as photo_selectors
 from photos import services as photo_services
@@ -199,6 +200,28 @@ def score(photo: Photo) -> dict:
         raise TransientStepError(str(reason)) from reason  # e.g. no model yet: retry later
     top = sorted(zip(version.classes, array, strict=True), key=lambda item: -item[1])[:3]
     return {"model": version.name, "top": [[slug, round(p, 4)] for slug, p in top]}
+
+
+def _describe(photo: Photo, kind: str) -> dict:
+    try:
+        described = predictions.photo_describe_for_pipeline(photo_id=photo.pk, kind=kind)
+    except scoring.CannotScore as reason:
+        raise TransientStepError(str(reason)) from reason
+    if described is None:
+        return {"skipped": f"no active {kind} model"}
+    version, scores = described
+    return {"model": version.name, "top": [[label, p] for label, p in list(scores.items())[:5]]}
+
+
+def score_attributes(photo: Photo) -> dict:
+    """Store the active attribute model's probability of every attribute on the photo; nothing
+    to do (and on to the next step) while no attribute model is active."""
+    return _describe(photo, ModelVersion.Kind.ATTRIBUTES)
+
+
+def score_imagenet(photo: Photo) -> dict:
+    """Store the active ImageNet classifier's top classes on the photo; skipped without one."""
+    return _describe(photo, ModelVersion.Kind.IMAGENET)
 
 
 # ---- publish --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""Activating a model version: it becomes the active one, then every photo with an array is
-rescored with it in chunked tasks, then everyone's running scores are recomputed from their swipes
-in chunked tasks. The chain and its Celery tasks live together here, so nothing imports in a
-circle. Rolling back is activating the older version."""
+"""Activating a model version: it becomes the active one of its kind, then every photo with an
+array is rescored with it in chunked tasks (a city model's arrays; an attribute or ImageNet
+model's predictions), then, for a city model, everyone's running scores are recomputed from their
+swipes in chunked tasks. The chain and its Celery tasks live together here, so nothing imports in
+a circle. Rolling back is activating the older version."""
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -14,6 +15,7 @@ from users import selectors as user_selectors
 from users import services as user_services
 
 from .models import Activation, ModelVersion
+from .predictions import DESCRIBING_KINDS, photos_describe
 from .scoring import photos_rescore
 
 
@@ -22,9 +24,9 @@ def _chunks(ids: list[int], size: int) -> list[list[int]]:
 
 
 def model_version_activate(*, version_id: int) -> Activation:
-    """Make a version the active one, then (in queued chunks, after commit) rescore every
-    photo with it and recompute everyone's running scores from their swipes. Rolling back is
-    activating an older version."""
+    """Make a version the active one of its kind, then (in queued chunks, after commit) rescore
+    every photo with it and, for a city model, recompute everyone's running scores from their
+    swipes. Rolling back is activating an older version."""
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().filter(pk=version_id).first()
         if version is None:
@@ -33,19 +35,17 @@ def model_version_activate(*, version_id: int) -> Activation:
             raise ApplicationError(
                 f"{version.name} is {version.status}; only ready versions can be activated."
             )
-        if version.kind == ModelVersion.Kind.IMAGENET:
-            raise ApplicationError(
-                f"{version.name} is an ImageNet classifier: it answers /classify?model= but "
-                "cannot score photos by city, so it cannot be the active version."
-            )
-        if version.kind == ModelVersion.Kind.KERAS and not version.artifact:
+        if version.architecture == ModelVersion.Architecture.KERAS and not version.artifact:
             raise ApplicationError(f"{version.name} has no trained artifact.")
         running = Activation.objects.filter(
-            status__in=[Activation.Status.RESCORING, Activation.Status.RECOMPUTING]
+            model_version__kind=version.kind,
+            status__in=[Activation.Status.RESCORING, Activation.Status.RECOMPUTING],
         ).first()
         if running is not None:
             raise ConflictError(f"{running} is still running; wait for it to finish.")
-        ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+        ModelVersion.objects.filter(kind=version.kind, is_active=True).exclude(
+            pk=version.pk
+        ).update(is_active=False)
         version.is_active = True
         version.save(update_fields=["is_active"])
         photo_ids = photo_selectors.photo_ids_with_arrays()
@@ -88,21 +88,38 @@ def _record_chunk(
 
 
 def activation_rescore_chunk(*, activation_id: int, chunk_index: int, photo_ids: list[int]) -> None:
+    kind = Activation.objects.filter(pk=activation_id).values_list("model_version__kind", flat=True)
+    kind = kind.first()
+    if kind in DESCRIBING_KINDS:
+        counted = photos_describe(photo_ids=photo_ids, kind=kind)
+    else:
+        counted = photos_rescore(photo_ids=photo_ids)
     _record_chunk(
         activation_id=activation_id,
         phase=Activation.Status.RESCORING,
         chunk_key=f"photos-{chunk_index}",
         done=len(photo_ids),
-        counted=photos_rescore(photo_ids=photo_ids),
+        counted=counted,
         next_step=_start_recompute,
     )
 
 
 def _start_recompute(activation_id: int) -> None:
+    """After the rescoring: a city model's arrays change everyone's running scores; the other
+    kinds' outputs do not, so their activation is done."""
     profile_ids = user_selectors.profile_ids()
     with transaction.atomic():
-        activation = Activation.objects.select_for_update().get(pk=activation_id)
+        activation = (
+            Activation.objects.select_for_update(of=("self",))
+            .select_related("model_version")
+            .get(pk=activation_id)
+        )
         if activation.status != Activation.Status.RESCORING:
+            return
+        if activation.model_version.kind != ModelVersion.Kind.CITY:
+            activation.status = Activation.Status.DONE
+            activation.finished_at = timezone.now()
+            activation.save(update_fields=["status", "finished_at"])
             return
         activation.status = Activation.Status.RECOMPUTING
         activation.profiles_total = len(profile_ids)

@@ -14,17 +14,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
+        "architecture",
         "status",
         "is_active",
         "backbone",
         "class_count",
-        "top1",
+        "validation",
         "created_at",
     ]
-    list_filter = ["kind", "status", "is_active"]
+    list_filter = ["kind", "architecture", "status", "is_active"]
     search_fields = ["name"]
     readonly_fields = [
-        "name", "kind", "status", "is_active", "backbone", "image_size", "classes",
+        "name", "kind", "architecture", "status", "is_active", "backbone", "image_size", "classes",
         "artifact_file", "preprocessing", "training_params", "metrics", "created_at",
     ]  # fmt: skip
     exclude = ["artifact"]  # shown as artifact_file: a private file has no URL to link
@@ -39,12 +40,17 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def class_count(self, version):
         return len(version.classes)
 
-    @admin.display(description="top-1 (val)")
-    def top1(self, version):
-        accuracy = version.metrics.get("top1_accuracy")
-        return "-" if accuracy is None else f"{accuracy:.3f}"
+    @admin.display(description="validation")
+    def validation(self, version):
+        """The validation figure of the version's kind: top-1 accuracy (city, ImageNet) or the
+        mean ROC AUC over the attributes."""
+        for key, label in (("top1_accuracy", "top-1"), ("mean_auc", "mean AUC")):
+            value = version.metrics.get(key)
+            if value is not None:
+                return f"{label} {value:.3f}"
+        return "-"
 
-    @admin.action(description="Activate (rescore every photo, then recompute scores)")
+    @admin.action(description="Activate for its kind (rescore every photo; city: recompute scores)")
     def activate(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to activate.", messages.ERROR)

@@ -1,20 +1,19 @@
-"""Scoring photos with model versions: the label prior (a stand-in until a CNN is trained),
-probability arrays for the pipeline's score step and for rescoring, and classifying an uploaded
-image. Arrays are written through photos' services, and only while their version is active."""
+"""Scoring photos with the city model: the label prior (a stand-in until a CNN is trained),
+and probability arrays for the pipeline's score step and for rescoring. Arrays are written
+through photos' services, and only while their version is active (``write_while_active``, which
+ml.predictions uses for the other kinds too)."""
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
 from core import metrics
-from core.errors import ApplicationError, ConflictError
 from photos import selectors as photo_selectors
 from photos import services as photo_services
-from photos.images import ImageProblem
 from photos.models import Photo
 
 from .models import ModelVersion
-from .selectors import model_version_active, model_version_get
+from .selectors import model_version_active
 
 LABEL_PRIOR_NAME = "label-prior-v1"
 LABEL_PRIOR_WEIGHT = 0.6
@@ -31,7 +30,8 @@ def model_version_label_prior_ensure() -> ModelVersion:
         version, created = ModelVersion.objects.get_or_create(
             name=LABEL_PRIOR_NAME,
             defaults={
-                "kind": ModelVersion.Kind.LABEL_PRIOR,
+                "kind": ModelVersion.Kind.CITY,
+                "architecture": ModelVersion.Architecture.LABEL_PRIOR,
                 "classes": classes,
                 "description": (
                     f"No CNN: each photo's array is {LABEL_PRIOR_WEIGHT} on its labelled city "
@@ -43,7 +43,7 @@ def model_version_label_prior_ensure() -> ModelVersion:
             raise CatalogChangedError(
                 f"The city catalog changed since {LABEL_PRIOR_NAME} was made; create a new version."
             )
-        if not ModelVersion.objects.filter(is_active=True).exists():
+        if model_version_active(ModelVersion.Kind.CITY) is None:
             version.is_active = True
             version.save(update_fields=["is_active"])
     return version
@@ -60,11 +60,12 @@ class CannotScore(Exception):
     """No active version, or it cannot score this photo (yet); the message says why."""
 
 
-def _record_if_still_active(version: ModelVersion, arrays: dict[int, list[float]]) -> None:
-    """Write ``version``'s arrays only if it is still the active version, holding a share lock
-    on its row until they are written: an activation (which updates that row) waits for the
-    write to commit and then rescores the photo, or the write sees the new version and raises
-    CannotScore to be scored again. No photo keeps the arrays of a version that went out."""
+def write_while_active(version: ModelVersion, write) -> None:
+    """Run ``write()`` only if ``version`` is still the active version of its kind, holding a
+    share lock on its row until it is written: an activation (which updates that row) waits for
+    the write to commit and then rescores the photo, or the write sees the new version and
+    raises CannotScore to be scored again. No photo keeps the output of a version that went
+    out."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -78,7 +79,13 @@ def _record_if_still_active(version: ModelVersion, arrays: dict[int, list[float]
             still_active = ModelVersion.objects.filter(pk=version.pk, is_active=True).exists()
         if not still_active:
             raise CannotScore(f"{version.name} is no longer the active version; score again.")
-        photo_services.photos_record_scores(scores=arrays, model_version=version)
+        write()
+
+
+def _record_if_still_active(version: ModelVersion, arrays: dict[int, list[float]]) -> None:
+    write_while_active(
+        version, lambda: photo_services.photos_record_scores(scores=arrays, model_version=version)
+    )
 
 
 def photos_rescore(*, photo_ids: list[int]) -> int:
@@ -92,7 +99,7 @@ def photos_rescore(*, photo_ids: list[int]) -> int:
         return 0
     photos = list(photo_selectors.photos_with_arrays(photo_ids=photo_ids).select_related("city"))
     todo = [p for p in photos if p.model_version_id != version.pk]
-    if version.kind == ModelVersion.Kind.LABEL_PRIOR:
+    if version.architecture == ModelVersion.Architecture.LABEL_PRIOR:
         arrays = _label_prior_arrays(version, todo)
     else:
         arrays = _cnn_arrays(version, todo)
@@ -107,7 +114,7 @@ def photo_score_for_pipeline(*, photo_id: int) -> tuple[ModelVersion, list[float
     if version is None:
         raise CannotScore("No active model version.")
     photo = photo_selectors.photo_get(photo_id=photo_id)
-    if version.kind == ModelVersion.Kind.LABEL_PRIOR:
+    if version.architecture == ModelVersion.Architecture.LABEL_PRIOR:
         arrays = _label_prior_arrays(version, [photo])
     else:
         arrays = _cnn_arrays(version, [photo])
@@ -134,10 +141,10 @@ def _label_prior_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int,
     return arrays
 
 
-def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[float]]:
+def stored_pixels(version: ModelVersion, photos: list[Photo]) -> tuple[np.ndarray, list[int]]:
+    """The photos' stored images as ``version``'s input pixels, and their ids; a photo with no
+    stored image or an undecodable one is left out and marked with the reason."""
     from photos.images import load_pixels
-
-    from . import cnn, runtime
 
     pixels, ids = [], []
     for photo in photos:
@@ -158,60 +165,19 @@ def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[fl
             )
             continue
         ids.append(photo.pk)
+    return (np.stack(pixels) if pixels else np.zeros((0, 1, 1, 3), "uint8")), ids
+
+
+def _cnn_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[float]]:
+    from . import cnn, runtime
+
+    pixels, ids = stored_pixels(version, photos)
     if not ids:
         return {}
     with metrics.SCORING_SECONDS.time():
-        probabilities = cnn.predict(runtime.model_for(version), np.stack(pixels))
+        probabilities = cnn.predict(runtime.model_for(version), pixels)
     metrics.PHOTOS_SCORED.labels(model_kind=version.kind).inc(len(ids))
     return {
         photo_id: [round(float(p), 8) for p in row / row.sum()]
         for photo_id, row in zip(ids, probabilities, strict=True)
     }
-
-
-def image_classify(*, image_file, model_name: str | None = None, top_k: int = 5):
-    """The ``top_k`` most likely classes of an uploaded image under the active model version
-    (or the version named ``model_name``: a city CNN or the ImageNet classifier). Returns
-    (version, [{"class", "slug", "score"}]): cities by name and slug, ImageNet classes by their
-    names and WordNet id.
-
-    Raises ApplicationError (400) for a file that is not a usable image or an unknown version,
-    ConflictError (409) when the version cannot classify images (no CNN, not ready)."""
-    from photos.images import open_checked, pixels_of
-
-    from . import cnn, imagenet, runtime
-
-    version = model_version_get(name=model_name) if model_name else model_version_active()
-    if version is None:
-        if model_name:
-            raise ApplicationError(f"There is no model version named '{model_name}'.")
-        raise ConflictError("No model version is active yet.")
-    if version.kind not in (ModelVersion.Kind.KERAS, ModelVersion.Kind.IMAGENET):
-        raise ConflictError(
-            f"{version.name} is a {version.get_kind_display().lower()}; it cannot classify "
-            "images. Train and activate a CNN (train_city_model, activate_model)."
-        )
-    if version.status != ModelVersion.Status.READY or not version.artifact:
-        raise ConflictError(f"{version.name} is {version.status}; it cannot classify images.")
-    try:
-        with open_checked(
-            image_file, max_pixels=settings.ML_MAX_IMAGE_PIXELS, min_side=version.image_size
-        ) as image:
-            pixels = pixels_of(image, version.image_size)
-    except ImageProblem as problem:
-        raise ApplicationError(str(problem)) from problem
-    row = cnn.predict(runtime.model_for(version), pixels[None])[0]
-    row = row / row.sum()
-    if version.kind == ModelVersion.Kind.IMAGENET:
-        names = imagenet.class_names()
-    else:
-        names = photo_selectors.city_names_by_slug()
-    best = np.argsort(-row, kind="stable")[: max(1, top_k)]
-    return version, [
-        {
-            "class": names.get(version.classes[i], version.classes[i]),
-            "slug": version.classes[i],
-            "score": round(float(row[i]), 6),
-        }
-        for i in best
-    ]

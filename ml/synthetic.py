@@ -90,6 +90,24 @@ def city_style(slug: str) -> CityStyle:
     )
 
 
+def mixed_style(rng: np.random.Generator) -> CityStyle:
+    """A style no demo city has: every attribute drawn on its own, with the cities' odds. Photos
+    drawn in mixed styles teach an attribute model the attributes rather than the cities that
+    happen to have them (the demo's cities tie, say, mountains to a palette)."""
+    return CityStyle(
+        hue=float(rng.random()),
+        saturation=float(rng.uniform(0.25, 0.85)),
+        skyline_density=float(rng.uniform(0.1, 1.0)),
+        building_height=float(rng.uniform(0.15, 0.9)),
+        roof=ROOFS[rng.integers(len(ROOFS))],
+        water=bool(rng.random() < 0.45),
+        mountains=bool(rng.random() < 0.35),
+        greenery=float(rng.uniform(0.0, 1.0)),
+        weather=WEATHERS[rng.integers(len(WEATHERS))],
+        time_of_day=TIMES_OF_DAY[rng.choice(3, p=[0.55, 0.25, 0.2])],
+    )
+
+
 # Per time of day: sky at the top, sky at the horizon, the light on things (colour x level) and
 # the colour of fog (at night, lit from below by the city).
 _PALETTES = {

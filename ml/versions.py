@@ -92,7 +92,7 @@ def model_version_train(
     labels = np.array([classes.index(slug) for slug, kept in zip(slugs, keep, strict=True) if kept])
     version = ModelVersion.objects.create(
         name=name,
-        kind=ModelVersion.Kind.KERAS,
+        kind=ModelVersion.Kind.CITY,
         classes=classes,
         status=ModelVersion.Status.TRAINING,
         backbone=config.backbone,
@@ -141,7 +141,7 @@ def model_version_evaluate_synthetic(*, version_id: int, per_city: int, on_progr
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
         raise NotFoundError(f"Model version {version_id} does not exist.")
-    if version.kind != ModelVersion.Kind.KERAS or not version.artifact:
+    if version.kind != ModelVersion.Kind.CITY or not version.artifact:
         raise ApplicationError(f"{version.name} is not a trained CNN; nothing to evaluate.")
     if per_city < 1:
         raise ApplicationError("per_city must be at least 1.")

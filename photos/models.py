@@ -194,3 +194,29 @@ class Photo(models.Model):
         if self.probabilities is None or self.model_version is None:
             return {}
         return dict(zip(self.model_version.classes, self.probabilities, strict=True))
+
+
+class PhotoPrediction(models.Model):
+    """What a model of another kind than the city model said about a photo: the attribute
+    model's probability per attribute, or the ImageNet classifier's top classes. The city
+    model's array stays on the photo (``Photo.probabilities``): the swipe arithmetic reads it.
+
+    ``scores`` is {label: probability} with the labels as the version names them (attribute
+    names such as "waterfront"; ImageNet class names), so readers need no model to interpret it.
+    """
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="predictions")
+    kind = models.CharField(max_length=32, help_text="The model kind: attributes or imagenet.")
+    model_version = models.ForeignKey(
+        "ml.ModelVersion", on_delete=models.PROTECT, related_name="photo_predictions"
+    )
+    scores = models.JSONField(help_text="{label: probability}, most likely first.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "kind"], name="photos_one_prediction_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of photo #{self.photo_id}"

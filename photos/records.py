@@ -4,7 +4,7 @@ step's record on a photo, under the photo's row lock."""
 from django.core.files import File
 from django.db import transaction
 
-from .models import ImportBatch, Photo
+from .models import ImportBatch, Photo, PhotoPrediction
 from .services import random_file_name
 
 
@@ -111,3 +111,33 @@ def photos_back_to_pending(*, photo_ids: list[int]) -> list[tuple[int, str]]:
                 photo.save(update_fields=["status", "status_reason", "updated_at"])
             resumable.append((photo.pk, photo.pipeline_step))
     return resumable
+
+
+def photo_predictions_record(
+    *, kind: str, model_version, scores: dict[int, dict[str, float]]
+) -> int:
+    """Store (replace) what a model of ``kind`` said about photos: {photo id: {label:
+    probability}}, most likely first. Every value is checked before anything is written;
+    deleted photos are skipped. Returns how many photos got the prediction."""
+    for photo_id, labelled in scores.items():
+        if not labelled or not all(0.0 <= float(p) <= 1.0 for p in labelled.values()):
+            raise ValueError(f"Photo {photo_id}: prediction scores must be probabilities.")
+    with transaction.atomic():
+        present = set(Photo.objects.filter(pk__in=scores).values_list("pk", flat=True))
+        rows = [
+            PhotoPrediction(
+                photo_id=photo_id,
+                kind=kind,
+                model_version=model_version,
+                scores={label: round(float(p), 6) for label, p in labelled.items()},
+            )
+            for photo_id, labelled in scores.items()
+            if photo_id in present
+        ]
+        PhotoPrediction.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["photo", "kind"],
+            update_fields=["model_version", "scores", "updated_at"],
+        )
+    return len(rows)

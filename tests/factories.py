@@ -86,3 +86,21 @@ def stored_published_photos(count: int, cities=("oslo", "paris", "rome")) -> lis
         )
         for i in range(count)
     ]
+
+
+def attribute_predictions(scores: dict[int, dict[str, float]], *, name: str = "attributes-test"):
+    """Record attribute-model outputs on photos ({photo id: {attribute: probability}}) as the
+    pipeline's attribute step does, under an active attribute model version named ``name``
+    (made on first use, its classes the attributes seen)."""
+    from ml.models import ModelVersion
+    from photos.records import photo_predictions_record
+
+    labels = sorted({label for row in scores.values() for label in row})
+    version, _ = ModelVersion.objects.get_or_create(
+        name=name,
+        defaults={"kind": ModelVersion.Kind.ATTRIBUTES, "classes": labels, "is_active": True},
+    )
+    photo_predictions_record(
+        kind=ModelVersion.Kind.ATTRIBUTES, model_version=version, scores=scores
+    )
+    return version

@@ -43,7 +43,7 @@ def test_not_ready_without_an_active_model(client, settings):
 
 def test_not_ready_when_the_active_cnn_artifact_is_missing(client):
     version = ModelVersion.objects.create(
-        name="cnn-gone", kind=ModelVersion.Kind.KERAS, classes=["paris"], is_active=True
+        name="cnn-gone", kind=ModelVersion.Kind.CITY, classes=["paris"], is_active=True
     )
     version.artifact.save("cnn-gone.keras", ContentFile(b"weights"))
     assert client.get("/api/v1/health/ready/").status_code == 200

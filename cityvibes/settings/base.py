@@ -223,6 +223,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The envelope's meta.type: one enum per value set, named (not numbered by a hash).
+    "ENUM_NAME_OVERRIDES": {"SuccessTypeEnum": ["success"], "ErrorTypeEnum": ["error"]},
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -15,6 +15,8 @@ PHOTO_PIPELINE = env.list(
         "ingest.steps.quality",
         "ingest.steps.dedupe",
         "ingest.steps.score",
+        "ingest.steps.score_attributes",
+        "ingest.steps.score_imagenet",
         "ingest.steps.publish",
     ],
 )
@@ -26,11 +28,13 @@ PHOTO_PIPELINE_GENERATED = env.list(
         "ingest.steps.validate",
         "ingest.steps.dedupe",
         "ingest.steps.score",
+        "ingest.steps.score_attributes",
+        "ingest.steps.score_imagenet",
         "ingest.steps.publish",
     ],
 )
 # Steps that need TensorFlow run on the ml queue (see CELERY_TASK_ROUTES).
-PHOTO_PIPELINE_QUEUES = {"score": "ml"}
+PHOTO_PIPELINE_QUEUES = {"score": "ml", "score_attributes": "ml", "score_imagenet": "ml"}
 # Transient failures (network, a busy database) are retried this many times with backoff.
 PHOTO_STEP_MAX_RETRIES = env.int("PHOTO_STEP_MAX_RETRIES", default=5)
 PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)  # seconds, connect and read

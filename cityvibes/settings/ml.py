@@ -1,4 +1,4 @@
-"""The city CNN: training weights, activation chunks, image limits."""
+"""The models: training weights, activation chunks, image limits, loading at start."""
 
 from .environment import env
 
@@ -13,3 +13,6 @@ ML_RECOMPUTE_CHUNK_SIZE = env.int("ML_RECOMPUTE_CHUNK_SIZE", default=200)
 # from the header before decoding, against decompression bombs).
 ML_CLASSIFY_MAX_BYTES = env.int("ML_CLASSIFY_MAX_BYTES", default=10 * 1024 * 1024)
 ML_MAX_IMAGE_PIXELS = env.int("ML_MAX_IMAGE_PIXELS", default=40_000_000)
+# Load every kind's active model version when a web process (cityvibes.wsgi) or a Celery worker
+# process starts, instead of on the first request that needs it (ml.runtime).
+ML_PRELOAD_MODELS = env.bool("ML_PRELOAD_MODELS", default=True)

@@ -22,3 +22,5 @@ CITYVIBES = {**CITYVIBES, "RANKER": "baseline", "RANKING_SPACE_TTL": 0}  # noqa:
 # No rate limits by default: the suite sends many requests from one address in little time.
 # tests/test_abuse.py turns them on with small rates.
 API_THROTTLE_RATES = dict.fromkeys(API_THROTTLE_RATES)  # noqa: F405
+# Tests load models on first use; ml/tests/test_runtime.py calls the preloading itself.
+ML_PRELOAD_MODELS = False

@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from photos import services
 from photos.models import City, Photo
-from tests.factories import UserFactory
+from tests.factories import UserFactory, attribute_predictions
 from users import services as user_services
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,10 @@ def test_a_photo_added_in_the_admin_goes_through_the_pipeline(
     uploaded, fetched = Photo.objects.order_by("pk")
     for photo in (uploaded, fetched):
         assert photo.status == Photo.Status.PUBLISHED and photo.pipeline_step == ""
-        assert set(photo.analysis) == {"fetch", "validate", "quality", "dedupe", "score", "publish"}
+        assert set(photo.analysis) == {
+            "fetch", "validate", "quality", "dedupe", "score", "score_attributes",
+            "score_imagenet", "publish",
+        }  # fmt: skip
         assert photo.content_sha256 and photo.perceptual_hash and not photo.incoming
     assert "mine" not in uploaded.image.name
 
@@ -192,3 +195,13 @@ def test_the_pipeline_step_filter_names_every_step_and_the_end(admin_client, pub
     assert [photo.pk for photo in over] == [done[0].pk]
     scoring = admin_client.get("/admin/photos/photo/?pipeline_step=score").context["cl"]
     assert [photo.pk for photo in scoring.result_list] == [waiting.pk]
+
+
+def test_a_photos_page_shows_what_every_model_kind_said(admin_client, published_photos):
+    described, plain = published_photos(2)
+    attribute_predictions({described.pk: {"waterfront": 0.93, "fog": 0.12}})
+    page = admin_client.get(f"/admin/photos/photo/{described.pk}/change/").content.decode()
+    assert "waterfront 0.93, fog 0.12" in page
+    assert "no active imagenet model has described it yet" in page
+    page = admin_client.get(f"/admin/photos/photo/{plain.pk}/change/").content.decode()
+    assert "no active attributes model has described it yet" in page

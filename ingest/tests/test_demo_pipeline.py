@@ -1,5 +1,6 @@
-"""The README's demo path in small: seed synthetic photos, train the demo CNN, activate it, and
-check it on fresh held-out synthetic photos; the recorded ground-truth city styles; and that the
+"""The README's demo path in small: seed synthetic photos, train the demo CNN and attribute
+model, activate them and the ImageNet classifier, and check them on fresh held-out synthetic
+photos; the recorded ground-truth city styles; and that the
 generated photos pass the intake's quality gate like any uploaded photo."""
 
 import io
@@ -14,7 +15,7 @@ import ml
 from ingest.runner import photo_ingest
 from ml.models import ModelVersion
 from ml.synthetic import DEMO_CITIES, city_photo_jpeg, city_style
-from photos.models import City, Photo
+from photos.models import City, Photo, PhotoPrediction
 from photos.selectors import photo_image_url
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -25,16 +26,24 @@ STYLES_FILE = Path(ml.__file__).resolve().parent / "data" / "demo_city_styles.js
 def test_seed_demo_trains_a_cnn_that_recognises_fresh_photos_far_above_chance(label_prior):
     call_command("seed_demo", "--cities", "4", "--per-city", "12", "--train")
 
-    version = ModelVersion.objects.get(is_active=True)
-    assert version.kind == ModelVersion.Kind.KERAS and version.name == "demo-efficientnetlite0"
+    active = {v.kind: v for v in ModelVersion.objects.filter(is_active=True)}
+    assert set(active) == {"city", "attributes", "imagenet"}
+    version = active["city"]
+    assert version.name == "demo-efficientnetlite0"
     assert (
         version.backbone == "efficientnetlite0" and version.training_params["weights"] == "imagenet"
     )
     assert "ImageNet, offline" in version.training_params["weights_source"]
-    imagenet_version = ModelVersion.objects.get(kind=ModelVersion.Kind.IMAGENET)
-    assert imagenet_version.status == ModelVersion.Status.READY and not imagenet_version.is_active
+    assert active["imagenet"].status == ModelVersion.Status.READY
     deck = Photo.objects.filter(status=Photo.Status.PUBLISHED)
     assert deck.count() == 48 and not deck.exclude(model_version=version).exists()
+    # Every photo carries every kind's output: the attributes and ImageNet's top classes.
+    for kind, model in (("attributes", active["attributes"]), ("imagenet", active["imagenet"])):
+        recorded = PhotoPrediction.objects.filter(kind=kind, model_version=model)
+        assert recorded.count() == 48, kind
+    attributes = active["attributes"].metrics["synthetic_held_out"]
+    assert attributes["seen_cities"]["cities"] == sorted(DEMO_CITIES[:4])
+    assert attributes["seen_cities"]["mean_auc"] >= 0.9, attributes["seen_cities"]
     held_out = version.metrics["synthetic_held_out"]
     assert held_out["validation_count"] == 4 * 10 and held_out["chance_accuracy"] == 0.25
     assert held_out["top1_accuracy"] >= 0.8, held_out
@@ -67,7 +76,9 @@ def test_seed_demo_fills_the_deck_through_the_generated_pipeline(
     for photo in photos:
         assert photo.is_synthetic and photo.status == Photo.Status.PUBLISHED
         assert photo.pipeline == Photo.Pipeline.GENERATED and photo.pipeline_step == ""
-        assert set(photo.analysis) == {"validate", "dedupe", "score", "publish"}
+        assert set(photo.analysis) == {
+            "validate", "dedupe", "score", "score_attributes", "score_imagenet", "publish",
+        }  # fmt: skip
         assert photo.content_sha256 and photo.perceptual_hash and not photo.incoming
         assert photo.image.name.endswith(".jpg") and photo_image_url(photo=photo)
     assert sorted(p.queue_position for p in photos) == list(range(6))

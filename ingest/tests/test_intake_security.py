@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 from PIL import Image
 
 from ingest import imports, zip_import
+from ingest.pipeline import step_names
 from ingest.runner import pipeline_run_step
 from photos.models import ImportBatch, Photo
 from tests.factories import UserFactory
@@ -365,7 +366,7 @@ def test_a_blurred_copy_never_keeps_the_good_photo_out_whatever_the_order(
     blurred = jpeg(textured(21, size=(800, 600)).filter(ImageFilter.GaussianBlur(6)))
     with django_capture_on_commit_callbacks(execute=False):
         copy, good = _pair(image_server, django_capture_on_commit_callbacks, blurred)
-        steps = ("fetch", "validate", "quality", "dedupe", "score", "publish")
+        steps = step_names("import")
         first, second = (copy, good) if copy_first else (good, copy)
         for step in steps:  # interleaved, step by step, as two workers would
             for photo in (first, second):
@@ -386,8 +387,9 @@ def test_of_two_good_copies_the_larger_is_kept_while_neither_is_in_the_deck(
         _run(first, "fetch", "validate", "quality", "dedupe")  # passes, on its way to the deck
         _run(second, "fetch", "validate", "quality", "dedupe")
         for photo in (first, second):
-            if photo.pipeline_step:
-                _run(photo, photo.pipeline_step, "publish")
+            if photo.pipeline_step:  # the rest of its steps
+                steps = step_names("import")
+                _run(photo, *steps[steps.index(photo.pipeline_step) :])
     small.refresh_from_db()
     large.refresh_from_db()
     assert large.status == Photo.Status.PUBLISHED

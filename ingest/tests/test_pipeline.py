@@ -57,7 +57,10 @@ def test_a_mixed_batch_ends_with_every_photo_accepted_or_rejected_with_a_reason(
     for name in published:
         photo = photos[name]
         assert photo.pipeline_step == "" and photo.queue_position is not None
-        assert set(photo.analysis) == {"fetch", "validate", "dedupe", "quality", "score", "publish"}
+        assert set(photo.analysis) == {
+            "fetch", "validate", "dedupe", "quality", "score", "score_attributes",
+            "score_imagenet", "publish",
+        }  # fmt: skip
         assert photo.normalized and photo.thumbnail and photo.perceptual_hash
     assert photos["redirected"].analysis["fetch"]["output"]["redirects"] == 1
     for name in ("exact", "near"):

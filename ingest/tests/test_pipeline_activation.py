@@ -4,6 +4,7 @@ out of the deck until its own publish step."""
 import pytest
 
 from ingest.imports import photos_import_lines
+from ingest.pipeline import step_names
 from ingest.runner import pipeline_run_step
 from ml import activation as activations
 from ml.models import Activation
@@ -24,7 +25,8 @@ def test_a_photo_mid_pipeline_during_an_activation_stays_out_of_the_deck_until_p
     with django_capture_on_commit_callbacks(execute=False):  # steps run by hand below
         photos_import_lines(text="\n".join(f"{url},paris" for url in urls))
         ahead, behind = Photo.objects.filter(image_url__in=urls).order_by("pk")
-        for step in ("fetch", "validate", "quality", "dedupe", "score"):
+        steps = step_names("import")
+        for step in steps[: steps.index("publish")]:  # every step up to the deck
             pipeline_run_step(photo_id=ahead.pk, step=step)
         for step in ("fetch", "validate", "quality", "dedupe"):
             pipeline_run_step(photo_id=behind.pk, step=step)

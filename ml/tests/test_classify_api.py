@@ -24,7 +24,7 @@ def _version(tmp_path, name, *, active):
     model = cnn.make_model(backbone="mobilenetv3small", num_classes=len(CLASSES), image_size=32)
     model.save(tmp_path / f"{name}.keras")
     version = ModelVersion(
-        name=name, kind=ModelVersion.Kind.KERAS, classes=CLASSES, backbone="mobilenetv3small",
+        name=name, kind=ModelVersion.Kind.CITY, classes=CLASSES, backbone="mobilenetv3small",
         image_size=32, is_active=active, metrics={"top1_accuracy": 0.5},
     )  # fmt: skip
     artifact = (tmp_path / f"{name}.keras").read_bytes()
@@ -66,7 +66,7 @@ def test_classify_answers_with_the_models_own_top_classes(api_client, active_cnn
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["meta"] == {"type": "success", "code": 200, "model": "cnn-active", "kind": "keras"}
+    assert body["meta"] == {"type": "success", "code": 200, "model": "cnn-active", "kind": "city"}
     expected = cnn.predict(model, load_pixels(content, 32)[None])[0]
     expected = expected / expected.sum()
     order = np.argsort(-expected, kind="stable")[:3]

@@ -1,6 +1,6 @@
-"""The ImageNet classifier served as a model version: installed by its command, listed by
-/api/v1/models/, answering /api/v1/classify?model=... with class names in the usual envelope,
-and never activated as the city model."""
+"""The ImageNet classifier served as a model version: installed (and made the active imagenet
+version) by its command, listed by /api/v1/models/, answering /api/v1/classify?model=... with
+class names in the usual envelope, and never taking the city model's place."""
 
 import io
 
@@ -8,20 +8,20 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.test import Client
 from PIL import Image
 
-from core.errors import ApplicationError
-from ml import activation, imagenet, runtime
+from ml import imagenet, runtime
 from ml.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def imagenet_version():
+def imagenet_version(django_capture_on_commit_callbacks):
     runtime._load.cache_clear()
-    call_command("install_imagenet_model", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):  # the activation's chunks
+        call_command("install_imagenet_model", stdout=io.StringIO())
     return ModelVersion.objects.get(name=imagenet.IMAGENET_VERSION_NAME)
 
 
@@ -31,11 +31,11 @@ def _jpeg(array) -> bytes:
     return buffer.getvalue()
 
 
-def test_the_command_installs_one_ready_inactive_imagenet_version(imagenet_version):
+def test_the_command_installs_one_ready_active_imagenet_version(imagenet_version):
     call_command("install_imagenet_model", stdout=io.StringIO())  # a second run changes nothing
     assert ModelVersion.objects.filter(kind=ModelVersion.Kind.IMAGENET).count() == 1
     assert imagenet_version.status == ModelVersion.Status.READY
-    assert not imagenet_version.is_active and imagenet_version.artifact
+    assert imagenet_version.is_active and imagenet_version.artifact
     assert len(imagenet_version.classes) == 1000 == len(set(imagenet_version.classes))
     assert imagenet.class_names()["n07920052"] == "espresso"
 
@@ -81,9 +81,13 @@ def test_top_k_can_ask_for_every_class(client, imagenet_version):
     assert abs(sum(row["score"] for row in rows) - 1) < 1e-3
 
 
-def test_it_cannot_become_the_active_city_model(imagenet_version):
-    with pytest.raises(ApplicationError, match="cannot score photos by city"):
-        activation.model_version_activate(version_id=imagenet_version.pk)
-    assert not ModelVersion.objects.get(pk=imagenet_version.pk).is_active
-    with pytest.raises(CommandError, match="cannot score photos by city"):
-        call_command("activate_model", imagenet_version.name, stdout=io.StringIO())
+def test_it_is_active_beside_the_city_model_never_instead(label_prior, imagenet_version):
+    # Activating it again (or rolling back to it) leaves the city model where it was.
+    assert ModelVersion.objects.get(pk=label_prior.pk).is_active
+    call_command("activate_model", imagenet_version.name, "--no-wait", stdout=io.StringIO())
+    active = ModelVersion.objects.filter(is_active=True)
+    assert sorted(active.values_list("kind", flat=True)) == ["city", "imagenet"]
+    kinds = {row["kind"]: row for row in Client().get("/api/v1/models/").json()["kinds"]}
+    assert kinds["imagenet"]["active"] == imagenet_version.name
+    assert kinds["city"]["active"] == label_prior.name
+    assert kinds["attributes"]["active"] is None

@@ -27,7 +27,7 @@ def cnn_version(tmp_path):
     model.save(path)
     version = ModelVersion(
         name="tiny-test",
-        kind=ModelVersion.Kind.KERAS,
+        kind=ModelVersion.Kind.CITY,
         classes=CLASSES,
         backbone="mobilenetv3small",
         image_size=32,

@@ -50,7 +50,10 @@ def test_pipeline_scoring_stores_the_array_and_never_publishes():
 def test_scores_of_a_version_that_went_out_are_not_written(label_prior):
     photo = pending_photo(city_slug="rome")
     successor = ModelVersion.objects.create(
-        name="label-prior-v2", kind=ModelVersion.Kind.LABEL_PRIOR, classes=label_prior.classes
+        name="label-prior-v2",
+        kind=ModelVersion.Kind.CITY,
+        architecture=ModelVersion.Architecture.LABEL_PRIOR,
+        classes=label_prior.classes,
     )
     ModelVersion.objects.filter(pk=label_prior.pk).update(is_active=False)
     ModelVersion.objects.filter(pk=successor.pk).update(is_active=True)
@@ -78,7 +81,10 @@ def test_score_photos_command_rescores_and_never_publishes(label_prior, publishe
     (published,) = published_photos(1, cities=["oslo"])
     waiting = pending_photo(city_slug="oslo")
     successor = ModelVersion.objects.create(
-        name="label-prior-v2", kind=ModelVersion.Kind.LABEL_PRIOR, classes=label_prior.classes
+        name="label-prior-v2",
+        kind=ModelVersion.Kind.CITY,
+        architecture=ModelVersion.Architecture.LABEL_PRIOR,
+        classes=label_prior.classes,
     )
     ModelVersion.objects.filter(pk=label_prior.pk).update(is_active=False)
     ModelVersion.objects.filter(pk=successor.pk).update(is_active=True)

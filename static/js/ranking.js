@@ -62,6 +62,16 @@ function reasonsBlock(city) {
   ]);
 }
 
+/** The city's dominant attributes (what its photos show, by the attribute model) as chips. */
+function attributeChips(city) {
+  if (!city.attributes?.length) return null;
+  return element(
+    "ul",
+    { class: "city-attributes", "aria-label": `What photos of ${city.name} show` },
+    city.attributes.map((label) => element("li", { class: "city-attribute", text: label })),
+  );
+}
+
 function cityCard(city, kind, compact) {
   const shown = matchText(city, kind);
   const fill = element("span", { class: "city-meter-fill" });
@@ -97,6 +107,7 @@ function cityCard(city, kind, compact) {
       shown.detail ? element("span", { class: "city-interval", text: ` · ${shown.detail}` }) : null,
       element("span", { class: `city-confidence confidence-${city.confidence.replace(" ", "-")}`, text: city.confidence }),
     ]),
+    attributeChips(city),
     compact ? null : reasonsBlock(city),
   ]);
   return element("li", { class: "city-card", "data-slug": city.slug }, [photo, body]);

@@ -1,6 +1,6 @@
 // The results page: every ranked city as a card (photo, match, confidence, the likes behind
 // it), ten more at a time until the last; the cities not in the deck apart; a share link;
-// "reset my swipes".
+// "reset my swipes"; "your vibe" above the ranking.
 
 import { api, NetworkError, showBanner, sleep } from "./api.js";
 import { element, rankingSummary, renderRanking } from "./ranking.js";
@@ -38,6 +38,51 @@ function showNotInDeck(cities) {
     .replaceChildren(...cities.map((city) => element("li", { text: city.name })));
 }
 
+// ---- your vibe ------------------------------------------------------------------------------
+
+function leanItem(lean, side) {
+  const sure = Math.floor(100 * lean.probability); // floored: "at least"
+  const points = Math.round(100 * lean.effect);
+  const fill = element("span", { class: `vibe-bar-fill ${side}` });
+  fill.style.width = `${sure}%`;
+  return element("li", { class: "vibe-lean" }, [
+    element("span", { class: "vibe-attribute", text: lean.attribute }),
+    element("span", { class: "vibe-bar", "aria-hidden": "true" }, [fill]),
+    element("span", {
+      class: "vibe-numbers",
+      text: `${sure} % sure · ${points > 0 ? "+" : ""}${points} points`,
+    }),
+  ]);
+}
+
+function showVibe(vibe) {
+  const box = document.getElementById("vibe");
+  box.hidden = !vibe;
+  if (!vibe) return;
+  const text = document.getElementById("vibe-summary");
+  const sureness = document.getElementById("vibe-sureness");
+  if (vibe.reason) {
+    text.textContent = vibe.reason;
+    sureness.textContent = "";
+  } else {
+    text.textContent = vibe.summary;
+    sureness.textContent =
+      vibe.sure_at_least === null
+        ? `No attribute stands out yet (from ${vibe.swipes_used} swipes).`
+        : `How sure: ${vibe.sureness}, at least ${Math.floor(100 * vibe.sure_at_least)} % ` +
+          `that every lean named is right (from ${vibe.swipes_used} swipes).`;
+  }
+  const sides = [
+    ["vibe-to", vibe.leans_to, "to"],
+    ["vibe-away", vibe.leans_away_from, "away"],
+  ];
+  for (const [id, leans, side] of sides) {
+    document.getElementById(id).replaceChildren(...leans.map((lean) => leanItem(lean, side)));
+    document.getElementById(`${id}-side`).hidden = leans.length === 0;
+  }
+  document.getElementById("vibe-leans").hidden = !vibe.leans_to.length && !vibe.leans_away_from.length;
+}
+
 async function show() {
   let data;
   try {
@@ -47,6 +92,7 @@ async function show() {
     return;
   }
   summary.textContent = data.swipe_count ? rankingSummary(data) : "No swipes yet.";
+  showVibe(data.swipe_count ? data.vibe : null);
   renderRanking(container, data, {
     emptyText: "Swipe some photos first: your ranked cities appear here.",
   });

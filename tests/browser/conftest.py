@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to check
 # the database between browser steps are still plain synchronous calls.
@@ -30,6 +32,32 @@ PHONE = {
     "is_mobile": True,
     "has_touch": True,
 }
+
+
+class _OneRequestAtATimeOnSQLite(ThreadedWSGIServer):
+    """The live server, serving one request at a time on SQLite. There every request thread
+    shares the test's one in-memory connection, and a page's parallel fetches on it failed now
+    and then with a 500 ("cannot open savepoint - SQL statements in progress"). The lock is
+    around the application call, not the connection: a kept-alive connection must not hold it
+    between requests. PostgreSQL keeps the threads' own connections and real concurrency."""
+
+    _lock = threading.Lock()
+
+    def set_app(self, application):
+        from django.db import connection
+
+        if connection.vendor != "sqlite":
+            return super().set_app(application)
+        lock = self._lock
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return application(environ, start_response)
+
+        return super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = _OneRequestAtATimeOnSQLite
 
 
 def _serialized_test_database():
@@ -124,6 +152,20 @@ def eventually(check, timeout=10.0):
             assert value, f"condition not met within {timeout} s"
             return value
         time.sleep(0.1)
+
+
+def image_loaded(image, timeout_ms: int = 10_000) -> bool:
+    """Whether the ``<img>`` behind the locator ``image`` shows a decoded picture: waits for its
+    load or error event (the file may still be on its way when the card is already on top) and
+    answers False on an error, a zero-size picture or no answer within ``timeout_ms``."""
+    return image.evaluate(
+        """(img, timeoutMs) => img.complete ? img.naturalWidth > 0 : new Promise(resolve => {
+            img.addEventListener("load", () => resolve(img.naturalWidth > 0), {once: true});
+            img.addEventListener("error", () => resolve(false), {once: true});
+            setTimeout(() => resolve(img.complete && img.naturalWidth > 0), timeoutMs);
+        })""",
+        timeout_ms,
+    )
 
 
 @pytest.fixture

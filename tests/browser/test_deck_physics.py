@@ -15,7 +15,16 @@ from photos.models import Photo
 from users import services
 from users.models import Profile, Swipe
 
-from .conftest import DESKTOP, PHONE, after_swipe, eventually, press, start_as_guest, top_photo
+from .conftest import (
+    DESKTOP,
+    PHONE,
+    after_swipe,
+    eventually,
+    image_loaded,
+    press,
+    start_as_guest,
+    top_photo,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -208,7 +217,7 @@ def test_undo_survives_navigation_and_reload(open_page, deck, screenshot):
     _wait_for_top(page, swiped[2])
     eventually(lambda: len(_swipes(guest)) == 2)
     assert page.locator("#swipe-count").text_content() == "2 swipes"
-    assert page.locator(".card.top img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert image_loaded(page.locator(".card.top img"))
 
     # Reload: the same again, by key, for the one before.
     page.reload()
@@ -353,7 +362,7 @@ def test_two_cards_wait_under_the_top_one(open_page, deck):
         assert box["width"] < top["width"]  # smaller, its lower edge showing
         assert box["y"] + box["height"] > top["y"] + top["height"] - 0.5
         assert card.get_attribute("aria-hidden") == "true"
-        assert card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+        assert image_loaded(card.locator("img"))
     # Swiping brings the next one up: still three.
     press(page, "ArrowLeft")
     page.wait_for_timeout(800)

@@ -14,7 +14,7 @@ from photos.models import Photo
 from users import services
 from users.models import Profile
 
-from .conftest import DESKTOP, PHONE
+from .conftest import DESKTOP, PHONE, image_loaded
 
 pytestmark = [
     pytest.mark.browser,
@@ -80,7 +80,7 @@ def test_all_likes_rank_with_a_chance_not_a_certainty(open_page, photos, screens
     matches = shown_matches(page)
     assert matches == sorted(matches, reverse=True) and max(matches) < 100
     first = page.locator(".city-card").first
-    assert first.locator("img.city-photo").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert image_loaded(first.locator("img.city-photo"))
     # the reasons are on the card as text and photos, not in a hover tooltip
     assert first.locator(".city-reasons-text").is_visible()
     assert first.locator(".city-reason-photos img").count() >= 1

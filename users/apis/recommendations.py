@@ -21,6 +21,7 @@ from .common import (
     photos_by_id,
     validated_query,
 )
+from .vibe_serializers import CityAttributesMixin, VibeSerializer
 
 NOT_IN_DECK_CHOICES = {
     "omit": "leave the catalog's cities without deck photos out",
@@ -47,7 +48,7 @@ class ReasonSerializer(serializers.Serializer):
         )
 
 
-class RankedCitySerializer(serializers.Serializer):
+class RankedCitySerializer(CityAttributesMixin, serializers.Serializer):
     rank = serializers.IntegerField()
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -168,6 +169,7 @@ class RecommendationsApi(APIView):
                         "never holds more, whatever the `limit`."
                     ),
                     "results": RankedCitySerializer(many=True),
+                    "vibe": VibeSerializer(help_text="Your vibe: the attributes you lean to."),
                     "not_in_deck": CityRefSerializer(
                         many=True,
                         required=False,
@@ -192,10 +194,14 @@ class RecommendationsApi(APIView):
             per_city=query["reasons"],
         )
         photos = photos_by_id(ids=[city.photo_id for city in found.cities])
+        attributes = selectors.city_attributes()
         context = {"request": request, "reasons": reasons, "photos": photos}
         body = ranking_header(found) | {
             "city_count": found.city_count,
-            "results": RankedCitySerializer(found.cities, many=True, context=context).data,
+            "results": RankedCitySerializer(
+                found.cities, many=True, context=context | {"attributes": attributes}
+            ).data,
+            "vibe": VibeSerializer(selectors.vibe_of(user=request.user)).data,
         }
         if query["not_in_deck"] == "list":
             body["not_in_deck"] = [{"slug": slug, "name": name} for slug, name in found.not_in_deck]
@@ -223,6 +229,9 @@ class CityOutlookApi(APIView):
                 "CityOutlook",
                 {
                     "city": CityRefSerializer(),
+                    "attributes": serializers.ListField(
+                        child=serializers.CharField(), help_text="The city's dominant attributes."
+                    ),
                     "match_kind": MATCH_KIND_FIELD,
                     "base_chance": BASE_CHANCE_FIELD,
                     "swipe_count": serializers.IntegerField(),
@@ -254,7 +263,8 @@ class CityOutlookApi(APIView):
         )
         if found is None:
             raise NotFoundError(f"There is no city '{slug}'.")
-        context = {"request": request, "photos": {}}
+        attributes = selectors.city_attributes()
+        context = {"request": request, "photos": {}, "attributes": attributes}
         if found.ranked is not None:
             context["photos"] = photos_by_id(ids=[found.ranked.photo_id])
         ranked = (
@@ -266,6 +276,7 @@ class CityOutlookApi(APIView):
             ranking_header(found.ranking)
             | {
                 "city": {"slug": found.city.slug, "name": found.city.name},
+                "attributes": attributes.get(found.city.slug, []),
                 "city_count": found.ranking.city_count,
                 "ranking": ranked,
                 "liked": ReasonSerializer(found.liked, many=True, context=context).data,

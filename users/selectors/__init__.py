@@ -9,7 +9,8 @@ its topic:
 - ``statistics``: the catalog's ranking space and a person's swipe statistics;
 - ``recommendations``: ranked cities with the number shown for each, look-alike cities;
 - ``reasons``: the swipes that moved a city ("because you liked ...");
-- ``city_outlook``: one city for one person (the city page).
+- ``city_outlook``: one city for one person (the city page);
+- ``vibe``: the attributes a person leans to ("your vibe"), the cities' dominant attributes.
 """
 
 from .city_outlook import CityOutlook, city_outlook
@@ -42,6 +43,7 @@ from .statistics import (
     ranker_statistics,
     swipe_statistics_from_history,
 )
+from .vibe import city_attributes, vibe_of
 
 __all__ = [
     "CHANCE",
@@ -57,6 +59,7 @@ __all__ = [
     "array_in_order",
     "catalog",
     "cities_key",
+    "city_attributes",
     "city_outlook",
     "first_unswiped_position",
     "liked_photo_reasons",
@@ -73,4 +76,5 @@ __all__ = [
     "similar_cities",
     "swipe_statistics_from_history",
     "swipes_of",
+    "vibe_of",
 ]

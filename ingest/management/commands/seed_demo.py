@@ -15,6 +15,7 @@ from photos import selectors as photo_selectors
 from photos.models import Photo
 
 DEMO_MODEL_NAME = "demo-efficientnetlite0"
+DEMO_ATTRIBUTE_MODEL_NAME = "demo-attributes-efficientnetlite0"
 
 
 class Command(BaseCommand):
@@ -74,11 +75,16 @@ class Command(BaseCommand):
             )
         if train:
             self._train_demo_model()
+            self._train_demo_attribute_model()
             call_command("install_imagenet_model", stdout=self.stdout, stderr=self.stderr)
         self._ensure_demo_admin()
 
     def _train_demo_model(self):
-        if ml_selectors.model_version_list().filter(kind=ModelVersion.Kind.KERAS).exists():
+        if (
+            ml_selectors.model_version_list()
+            .filter(kind=ModelVersion.Kind.CITY, architecture=ModelVersion.Architecture.KERAS)
+            .exists()
+        ):
             self.stdout.write("A trained model version exists already; not training another.")
             return
         call_command(
@@ -90,6 +96,19 @@ class Command(BaseCommand):
             "evaluate_model", DEMO_MODEL_NAME, "--per-city", "10",
             stdout=self.stdout, stderr=self.stderr,
         )  # fmt: skip
+
+    def _train_demo_attribute_model(self):
+        if ml_selectors.model_version_active(ModelVersion.Kind.ATTRIBUTES) is not None:
+            self.stdout.write("An attribute model is active already; not training another.")
+            return
+        if ml_selectors.model_version_get(name=DEMO_ATTRIBUTE_MODEL_NAME) is None:
+            call_command(
+                "train_attribute_model", "--demo", "--name", DEMO_ATTRIBUTE_MODEL_NAME,
+                stdout=self.stdout, stderr=self.stderr,
+            )  # fmt: skip
+        call_command(
+            "activate_model", DEMO_ATTRIBUTE_MODEL_NAME, stdout=self.stdout, stderr=self.stderr
+        )
 
     def _ensure_demo_admin(self):
         User = get_user_model()

@@ -12,10 +12,11 @@ from ml import selectors
 
 class Command(BaseCommand):
     help = (
-        "Make a model version the active one. Every photo is rescored with it in chunked Celery "
-        "tasks, then every person's running scores are recomputed from their swipes with the "
-        "new arrays. Activating an older version rolls back the same way. Shows progress until "
-        "done unless --no-wait (with a broker, the work runs in the workers)."
+        "Make a model version the active one of its kind. Every photo is rescored with it in "
+        "chunked Celery tasks; for a city model every person's running scores are then "
+        "recomputed from their swipes with the new arrays. Activating an older version rolls "
+        "back the same way. Shows progress until done unless --no-wait (with a broker, the "
+        "work runs in the workers)."
     )
 
     def add_arguments(self, parser):

@@ -14,7 +14,7 @@ from ml.imagenet import IMAGENET_VERSION_NAME
 from ml.models import ModelVersion
 from ml.synthetic import DEMO_CITIES
 
-MEASURES = {ModelVersion.Kind.KERAS: "accuracy", ModelVersion.Kind.IMAGENET: "agreement"}
+MEASURES = {ModelVersion.Kind.CITY: "accuracy", ModelVersion.Kind.IMAGENET: "agreement"}
 
 
 class Command(BaseCommand):
