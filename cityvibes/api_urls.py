@@ -8,7 +8,9 @@ from drf_spectacular.views import (
 )
 
 from core.media import redoc_bundle
+from ingest import admin_apis as ingest_admin_apis
 from ingest import apis as ingest_apis
+from ml import admin_apis as ml_admin_apis
 from ml import apis as ml_apis
 from photos import apis as photo_apis
 from users.apis import auth as auth_apis
@@ -57,6 +59,25 @@ urlpatterns = [
     path("classify/", ml_apis.ClassifyApi.as_view(schema=None), name="classify-slash"),
     path("models/", ml_apis.ModelVersionListApi.as_view(), name="models"),
     path("models/<slug:name>/", ml_apis.ModelVersionDetailApi.as_view(), name="model-detail"),
+    path(
+        "admin/training-jobs/",
+        ml_admin_apis.TrainingJobListApi.as_view(),
+        name="training-jobs",
+    ),
+    path(
+        "admin/training-jobs/<int:pk>/",
+        ml_admin_apis.TrainingJobDetailApi.as_view(),
+        name="training-job",
+    ),
+    path(
+        "admin/training-jobs/<int:pk>/cancel/",
+        ml_admin_apis.TrainingJobCancelApi.as_view(),
+        name="training-job-cancel",
+    ),
+    path("admin/jobs/", ingest_admin_apis.JobsOverviewApi.as_view(), name="admin-jobs"),
+    path(
+        "admin/ingestion/", ingest_admin_apis.IngestionSwitchApi.as_view(), name="admin-ingestion"
+    ),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema"), name="docs"),

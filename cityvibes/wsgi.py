@@ -28,4 +28,14 @@ def _preload_models() -> None:
         logging.getLogger(__name__).warning("models not preloaded: %s", error)
 
 
+def _start_background_tasks() -> None:
+    from django.conf import settings
+
+    if settings.CELERY_TASK_ALWAYS_EAGER and settings.CELERY_EAGER_TASKS_IN_BACKGROUND:
+        from cityvibes.background import run_eager_tasks_in_background
+
+        run_eager_tasks_in_background()
+
+
+_start_background_tasks()
 _preload_models()

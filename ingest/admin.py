@@ -12,8 +12,9 @@ from django.utils.html import format_html, format_html_join
 from ml.models import ModelVersion
 from photos import predictions, selectors
 from photos import services as photo_services
-from photos.models import ImportBatch, Photo
+from photos.models import Photo
 
+from . import admin_batches, admin_jobs  # noqa: F401  (they register their admins)
 from .forms import PhotoAdminForm, PhotoImportForm
 from .pipeline import step_names
 from .runner import photo_ingest, pipeline_resume
@@ -42,14 +43,15 @@ class PipelineStepFilter(admin.SimpleListFilter):
 class PhotoAdmin(admin.ModelAdmin):
     change_list_template = "admin/photos/photo/change_list.html"
     form = PhotoAdminForm
+    # Short headers and truncated cells (static/css/admin.css): the list fits at 1280 px.
     list_display = [
         "picture",
         "id",
         "city",
-        "status",
-        "queue_position",
+        "state",
+        "position",
         "top_cities",
-        "is_synthetic",
+        "synthetic",
     ]
     list_display_links = ["picture", "id"]
     list_filter = [
@@ -65,8 +67,8 @@ class PhotoAdmin(admin.ModelAdmin):
     list_per_page = 50
     autocomplete_fields = ["city"]
     readonly_fields = [
-        "preview", "top_cities", "attributes", "imagenet_classes", "status", "status_reason",
-        "queue_position", "model_version",
+        "preview", "remote_url", "top_cities", "attributes", "imagenet_classes", "status",
+        "status_reason", "queue_position", "model_version",
         "probabilities", "source", "batch", "pipeline_step", "analysis_table", "duplicate_of",
         "content_sha256", "perceptual_hash", "created_at", "updated_at",
     ]  # fmt: skip
@@ -98,12 +100,35 @@ class PhotoAdmin(admin.ModelAdmin):
             return "No validated image stored."
         return format_html('<img src="{}" alt="" style="max-width:320px">', src)
 
-    @admin.display(description="top-5 cities")
+    @admin.display(description="status", ordering="status")
+    def state(self, photo):
+        return format_html(
+            '<span title="{}">{}</span>',
+            photo.status_reason or photo.get_status_display(),
+            photo.status,
+        )
+
+    @admin.display(description="queue", ordering="queue_position")
+    def position(self, photo):
+        return photo.queue_position
+
+    @admin.display(description="demo", boolean=True, ordering="is_synthetic")
+    def synthetic(self, photo):
+        return photo.is_synthetic
+
+    @admin.display(description="hosted at")
+    def remote_url(self, photo):
+        # Text, never a link: nobody checked what that address serves now (a refused loopback
+        # URL included); the admin's browser loads only what the validate step stored.
+        return photo.image_url or "-"
+
+    @admin.display(description="top cities")
     def top_cities(self, photo):
         pairs = selectors.photo_top_cities(photo=photo, limit=5)
         if not pairs:
             return "not scored"
-        return format_html_join(", ", "{} {}", ((slug, f"{p:.2f}") for slug, p in pairs))
+        text = ", ".join(f"{slug} {p:.2f}" for slug, p in pairs)
+        return format_html('<span class="truncate" title="{}">{}</span>', text, text)
 
     def _prediction(self, photo, kind: str, limit: int):
         scores = predictions.photo_predictions(photo_ids=[photo.pk], kind=kind).get(photo.pk)
@@ -157,12 +182,18 @@ class PhotoAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return self.readonly_fields
+            return [field for field in self.readonly_fields if field != "remote_url"]
         # A photo's image comes only from its pipeline (an edited file would skip validation:
         # add a new photo instead). Once scored, the label belongs to the array too.
         if obj.status != Photo.Status.PENDING:
-            return [*self.readonly_fields, "image", "image_url", "city"]
-        return [*self.readonly_fields, "image", "image_url"]
+            return [*self.readonly_fields, "image", "city"]
+        return [*self.readonly_fields, "image"]
+
+    def get_fields(self, request, obj=None):
+        # An existing photo's URL shows as text (remote_url), never as Django's link.
+        if obj is None:
+            return [field for field in self.fields if field != "remote_url"]
+        return [field for field in self.fields if field != "image_url"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -209,65 +240,3 @@ class PhotoAdmin(admin.ModelAdmin):
             "title": "Import photos",
         }
         return TemplateResponse(request, "admin/photos/photo/import.html", context)
-
-
-@admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
-    list_display = [
-        "id",
-        "source",
-        "label",
-        "status",
-        "total",
-        "progress",
-        "summary",
-        "created_by",
-        "created_at",
-    ]
-    list_filter = ["source", "status"]
-    readonly_fields = [
-        "source", "label", "status", "error", "total", "progress", "summary", "skipped_entries",
-        "photos_link", "created_by", "created_at",
-    ]  # fmt: skip
-    exclude = ["archive", "skipped"]
-
-    def has_add_permission(self, request):
-        return False  # batches come from the import page, the API and `import_photos`
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="progress")
-    def progress(self, batch):
-        counts = selectors.batch_counts(batch=batch)
-        finished = batch.total - counts["queued"]
-        percent = round(100 * finished / batch.total) if batch.total else 100
-        return format_html(
-            '<progress value="{}" max="{}" style="width:10em"></progress> {} %',
-            finished,
-            batch.total or 1,
-            percent,
-        )
-
-    @admin.display(description="queued / done / rejected / duplicate / failed")
-    def summary(self, batch):
-        counts = selectors.batch_counts(batch=batch)
-        return " / ".join(
-            str(counts[key]) for key in ("queued", "done", "rejected", "duplicate", "failed")
-        )
-
-    @admin.display(description="not imported")
-    def skipped_entries(self, batch):
-        if not batch.skipped:
-            return "-"
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "", "<li>{}: {}</li>", ((e["entry"], e["reason"]) for e in batch.skipped[:200])
-            ),
-        )
-
-    @admin.display(description="photos")
-    def photos_link(self, batch):
-        url = reverse("admin:photos_photo_changelist") + f"?batch__id__exact={batch.pk}"
-        return format_html('<a href="{}">The {} photos of this import</a>', url, batch.total)

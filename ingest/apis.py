@@ -83,6 +83,12 @@ class ImportPhotoOutputSerializer(serializers.Serializer):
     duplicate_of = serializers.IntegerField(source="duplicate_of_id", allow_null=True)
     image_url = serializers.CharField()
     city = serializers.CharField(source="city.slug", allow_null=True, default=None)
+    model_version = serializers.CharField(
+        source="model_version.name",
+        allow_null=True,
+        default=None,
+        help_text="The city model version whose array the photo has now.",
+    )
     analysis = serializers.DictField()
 
 

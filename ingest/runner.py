@@ -21,6 +21,7 @@ from photos.models import City, ImportBatch, Photo
 
 from . import pipeline as pipeline_steps
 from . import urls
+from .jobs import PAUSED_REASON, ingestion_paused
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
     """Run one step of one photo and hand on to the next; returns the next step's name ("" at
     the end), or None when there was nothing to do: the photo is gone or left its pipeline
     (rejected by an admin, superseded by a better copy), or this step ran already (a
-    redelivered task). TransientStepError propagates, for the task to retry."""
+    redelivered task), or ingestion is paused (the photo waits at its step). TransientStepError
+    propagates, for the task to retry."""
     photo = photo_selectors.photo_in_pipeline(photo_id=photo_id)
     if photo is None:
         return None
@@ -79,6 +81,11 @@ def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
             and names.index(photo.pipeline_step) > names.index(step)
         ):
             queue_step(photo_id, photo.pipeline_step)
+        return None
+    if ingestion_paused():
+        # Paused on the jobs page: the photo waits at this step, saying why; resuming
+        # (ingest.switch.ingestion_resume) queues it again.
+        photo_services.photo_mark_pending(photo_id=photo_id, reason=PAUSED_REASON)
         return None
     function = pipeline_steps.step_function(photo.pipeline, step)
     started = time.perf_counter()
@@ -149,7 +156,9 @@ def run_pipeline_step(self, photo_id: int, step: str) -> str | None:
             return None
         if self.request.is_eager:  # in-process (no broker): try again at once, no sleeping
             retry = run_pipeline_step.apply((photo_id, step), retries=self.request.retries + 1)
-            return retry.get()
+            # Already computed; in the web process's background thread Celery would otherwise
+            # refuse a .get() inside a task (cityvibes/background.py).
+            return retry.get(disable_sync_subtasks=False)
         raise self.retry(
             exc=error, countdown=backoff_seconds(self.request.retries), max_retries=limit
         ) from error

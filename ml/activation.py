@@ -31,6 +31,11 @@ def model_version_activate(*, version_id: int) -> Activation:
         version = ModelVersion.objects.select_for_update().filter(pk=version_id).first()
         if version is None:
             raise NotFoundError(f"Model version {version_id} does not exist.")
+        if version.is_active:
+            raise ApplicationError(
+                f"{version.name} is already the active {version.kind} version; "
+                "activate another version to replace it."
+            )
         if version.status != ModelVersion.Status.READY:
             raise ApplicationError(
                 f"{version.name} is {version.status}; only ready versions can be activated."

@@ -1,12 +1,22 @@
-"""Admin for model versions (with an activate action) and their activations (progress)."""
+"""Admin for model versions (readable metrics, compare with the active one, activate after a
+confirmation, train a new one: the pages are in admin_views.py), their activations and the
+training jobs (live progress: static/js/admin-training.js)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.errors import ApplicationError
+from . import admin_selectors, admin_views
+from .models import Activation, ModelVersion, TrainingJob
 
-from . import activation as activations
-from .models import Activation, ModelVersion
+
+def _progress_bar(fraction: float):
+    percent = round(100 * fraction)
+    return format_html(
+        '<progress value="{}" max="100">{}%</progress> {}%', percent, percent, percent
+    )
 
 
 @admin.register(ModelVersion)
@@ -26,10 +36,61 @@ class ModelVersionAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = [
         "name", "kind", "architecture", "status", "is_active", "backbone", "image_size", "classes",
-        "artifact_file", "preprocessing", "training_params", "metrics", "created_at",
+        "artifact_file", "preprocessing", "training_params", "created_at",
     ]  # fmt: skip
-    exclude = ["artifact"]  # shown as artifact_file: a private file has no URL to link
+    # The metrics are shown as tables and charts (change_form.html), not as a JSON blob.
+    exclude = ["artifact", "metrics"]  # artifact_file: a private file has no URL to link
     actions = ["activate"]
+    change_form_template = "admin/ml/modelversion/change_form.html"
+    change_list_template = "admin/ml/modelversion/change_list.html"
+
+    def get_urls(self):
+        def view(function, permission):
+            def checked(request, *args, **kwargs):
+                if not permission(request):
+                    raise PermissionDenied
+                return function(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(checked)
+
+        pages = [
+            ("train/", admin_views.train_view, self.has_train_permission, "train"),
+            ("<path:object_id>/compare/", admin_views.compare_view, self.has_view_permission,
+             "compare"),
+            ("<path:object_id>/activate/", admin_views.activate_view, self.has_change_permission,
+             "activate"),
+            ("by-name/<slug:name>/", admin_views.by_name_view, self.has_view_permission,
+             "by_name"),
+        ]  # fmt: skip
+        return [
+            *(
+                path(route, view(function, permission), name=f"ml_modelversion_{name}")
+                for route, function, permission, name in pages
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_train_permission(self, request):
+        return request.user.has_perm("ml.add_trainingjob")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "notice": admin_selectors.retraining_notice(),
+            "can_train": self.has_train_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, object_id)
+        if version is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "version": version,
+                "report": admin_views.version_report(version),
+                "metrics_recorded": bool(version.metrics),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="artifact")
     def artifact_file(self, version):
@@ -50,19 +111,12 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 return f"{label} {value:.3f}"
         return "-"
 
-    @admin.action(description="Activate for its kind (rescore every photo; city: recompute scores)")
+    @admin.action(description="Activate for its kind (asks first: what will be rescored)")
     def activate(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
-            return
-        try:
-            activation = activations.model_version_activate(version_id=queryset.get().pk)
-        except ApplicationError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return
-        self.message_user(
-            request, f"{activation} started; its progress is under Activations.", messages.SUCCESS
-        )
+            return None
+        return redirect(reverse("admin:ml_modelversion_activate", args=[queryset.get().pk]))
 
     def has_add_permission(self, request):
         return False  # versions come from training or the label prior, never typed in by hand
@@ -88,10 +142,7 @@ class ActivationAdmin(admin.ModelAdmin):
 
     @admin.display(description="progress")
     def progress_bar(self, activation):
-        percent = round(100 * activation.progress)
-        return format_html(
-            '<progress value="{}" max="100">{}%</progress> {}%', percent, percent, percent
-        )
+        return _progress_bar(activation.progress)
 
     @admin.display(description="photos done / scored / total")
     def photos(self, activation):
@@ -104,6 +155,50 @@ class ActivationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TrainingJob)
+class TrainingJobAdmin(admin.ModelAdmin):
+    """Started from the model versions' "Train a model" page; its page shows live progress."""
+
+    list_display = [
+        "name", "kind", "status", "progress_bar", "epochs_done", "version_link", "created_by",
+        "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "kind"]
+    search_fields = ["name"]
+    # Status, phase and progress are in the page's live panel (trainingjob/change_form.html).
+    readonly_fields = [
+        "name", "kind", "params", "version_link", "error", "created_by", "created_at",
+        "started_at", "finished_at",
+    ]  # fmt: skip
+    fields = readonly_fields
+    change_form_template = "admin/ml/trainingjob/change_form.html"
+    change_list_template = "admin/ml/trainingjob/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("model_version", "created_by")
+
+    @admin.display(description="progress")
+    def progress_bar(self, job):
+        return _progress_bar(job.progress)
+
+    @admin.display(description="epochs")
+    def epochs_done(self, job):
+        return f"{job.epoch} / {job.epochs}" if job.epochs else "-"
+
+    @admin.display(description="model version")
+    def version_link(self, job):
+        if job.model_version_id is None:
+            return "-"
+        url = reverse("admin:ml_modelversion_change", args=[job.model_version_id])
+        return format_html('<a href="{}">{}</a>', url, job.model_version.name)
+
+    def has_add_permission(self, request):
+        return False  # jobs are started from the "Train a model" page
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -46,12 +46,14 @@ DEMO_ATTRIBUTES = (
 
 
 def label_matrix(labels: list[list[str]], attributes: list[str]) -> np.ndarray:
-    """N x A matrix of 0/1: photo i shows attribute j."""
+    """N x A matrix of 0/1: photo i shows attribute j (names not among ``attributes``, such as
+    one every photo shows, are left out)."""
     index = {name: j for j, name in enumerate(attributes)}
     matrix = np.zeros((len(labels), len(attributes)), dtype="float32")
     for i, names in enumerate(labels):
         for name in names:
-            matrix[i, index[name]] = 1.0
+            if name in index:
+                matrix[i, index[name]] = 1.0
     return matrix
 
 

@@ -11,6 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
+from .backbones import BACKBONE_NAMES, OFFLINE_IMAGENET_BACKBONES
+
 
 @keras.saving.register_keras_serializable(package="cityvibes")
 class CaffePreprocess(keras.layers.Layer):
@@ -54,7 +56,8 @@ BACKBONES = {
     "mobilenetv3small": (_mobilenet_v3_small, None),
     "efficientnetb0": (_efficientnet_b0, None),
 }
-OFFLINE_IMAGENET_BACKBONES = frozenset({"efficientnetlite0"})
+if tuple(BACKBONES) != BACKBONE_NAMES:
+    raise ImportError("ml.backbones.BACKBONE_NAMES must list ml.cnn.BACKBONES, in order.")
 
 
 class PretrainedWeightsUnavailable(ValueError):

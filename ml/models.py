@@ -2,6 +2,7 @@
 per-city probability array), the attribute model (one independent probability per attribute:
 water, night, fog, ...) and the generic ImageNet classifier."""
 
+from django.conf import settings
 from django.db import models
 
 from core.storage import private_storage
@@ -126,3 +127,94 @@ class Activation(models.Model):
         if self.model_version.kind != ModelVersion.Kind.CITY:
             return photos
         return (photos + (profiles if self.status == self.Status.RECOMPUTING else 0.0)) / 2
+
+
+class TrainingJob(models.Model):
+    """Training a new model version in the background, started from the admin (ml.jobs): what
+    was asked, how far it is (photos loaded, epochs with their curves, throughput, time left)
+    and how it ended. Run by ml.job_runner.training_job_run, in a Celery worker (ml queue) or,
+    without a broker, in a thread of the process that started it."""
+
+    class Kind(models.TextChoices):
+        CITY = ModelVersion.Kind.CITY.value, "City model"
+        ATTRIBUTES = ModelVersion.Kind.ATTRIBUTES.value, "Attribute model"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    name = models.SlugField(max_length=64, help_text="The model version it creates.")
+    params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="backbone, weights, image_size, epochs, cities (empty: all), mixed_styles.",
+    )
+    phase = models.CharField(
+        max_length=32, blank=True, help_text="loading photos, training, evaluating, saving."
+    )
+    photos_total = models.PositiveIntegerField(default=0)
+    photos_loaded = models.PositiveIntegerField(default=0)
+    epoch = models.PositiveIntegerField(default=0, help_text="Epochs done.")
+    epochs = models.PositiveIntegerField(
+        default=0, help_text="Epochs planned (early stopping may end sooner)."
+    )
+    history = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="One entry per epoch: epoch, loss, val_loss, accuracy and val_accuracy (city) "
+        "or auc and val_auc (attributes), seconds since the job started.",
+    )
+    photos_per_second = models.FloatField(
+        default=0.0,
+        help_text="While loading: photos loaded per second; while training: photos trained on "
+        "per second over the epochs so far.",
+    )
+    eta_seconds = models.FloatField(null=True, blank=True, help_text="Seconds left, estimated.")
+    cancel_requested = models.BooleanField(default=False)
+    model_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="training_jobs",
+    )
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Training {self.name} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        """0-1: loading the photos counts for a tenth, the epochs for most of the rest, the
+        evaluation and saving for the last tenth."""
+        if self.status == self.Status.SUCCEEDED:
+            return 1.0
+        if self.phase == "loading photos":
+            return 0.1 * (self.photos_loaded / self.photos_total if self.photos_total else 0.0)
+        if self.phase == "training":
+            return 0.1 + 0.8 * (min(self.epoch, self.epochs) / self.epochs if self.epochs else 0.0)
+        if self.phase in ("saving", "evaluating"):
+            return 0.9
+        return 0.0

@@ -109,10 +109,9 @@ def photos_rescore(*, photo_ids: list[int]) -> int:
 
 def photo_score_for_pipeline(*, photo_id: int) -> tuple[ModelVersion, list[float]]:
     """Compute and store the active version's array for one photo in the pipeline, without
-    publishing it (the publish step does that). Raises CannotScore."""
-    version = model_version_active()
-    if version is None:
-        raise CannotScore("No active model version.")
+    publishing it (the publish step does that). A fresh install has no city model yet: the label
+    prior stands in (made active) until one is trained. Raises CannotScore."""
+    version = model_version_active() or model_version_label_prior_ensure()
     photo = photo_selectors.photo_get(photo_id=photo_id)
     if version.architecture == ModelVersion.Architecture.LABEL_PRIOR:
         arrays = _label_prior_arrays(version, [photo])

@@ -76,17 +76,27 @@ def class_weights(labels: np.ndarray, class_count: int) -> dict[int, float]:
 def evaluation_metrics(
     probabilities: np.ndarray, labels: np.ndarray, classes: list[str], bins: int = 10
 ) -> dict:
-    """Top-1/top-5 accuracy, per-city accuracy, expected calibration error, confused pairs."""
+    """Top-1/top-5 accuracy, per-city accuracy, expected calibration error with its ``bins``
+    (``calibration``: mean confidence, accuracy and count per bin; None for an empty bin),
+    confused pairs."""
     predicted = probabilities.argmax(axis=1)
     top5 = np.argsort(-probabilities, axis=1)[:, :5]
     confidence = probabilities.max(axis=1)
     correct = predicted == labels
     edges = np.linspace(0, 1, bins + 1)
     ece = 0.0
+    calibration = []  # the reliability diagram: one row per bin of top-1 confidence
     for low, high in itertools.pairwise(edges):
         in_bin = (confidence > low) & (confidence <= high)
         if in_bin.any():
             ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+        calibration.append(
+            {
+                "confidence": float(confidence[in_bin].mean()) if in_bin.any() else None,
+                "accuracy": float(correct[in_bin].mean()) if in_bin.any() else None,
+                "count": int(in_bin.sum()),
+            }
+        )
     per_city = {
         slug: float(correct[labels == i].mean())
         for i, slug in enumerate(classes)
@@ -107,6 +117,7 @@ def evaluation_metrics(
         "chance_accuracy": 1 / len(classes),
         "per_city_accuracy": per_city,
         "expected_calibration_error": float(ece),
+        "calibration": calibration,
         "most_confused": [
             {"true": truth, "predicted": guess, "count": count}
             for (truth, guess), count in confused

@@ -210,7 +210,9 @@ class PhotoPrediction(models.Model):
     model_version = models.ForeignKey(
         "ml.ModelVersion", on_delete=models.PROTECT, related_name="photo_predictions"
     )
-    scores = models.JSONField(help_text="{label: probability}, most likely first.")
+    scores = models.JSONField(
+        help_text="{label: probability}; read it through photos.predictions, which orders it."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -7,9 +7,13 @@ from .models import Photo, PhotoPrediction
 
 
 def photo_predictions(*, photo_ids, kind: str) -> dict[int, dict[str, float]]:
-    """{photo id: {label: probability}} for the photos that have a prediction of ``kind``."""
+    """{photo id: {label: probability}, most likely first} for the photos that have a
+    prediction of ``kind`` (PostgreSQL's jsonb does not keep the order it was written in)."""
     rows = PhotoPrediction.objects.filter(photo_id__in=list(photo_ids), kind=kind)
-    return dict(rows.values_list("photo_id", "scores"))
+    return {
+        photo_id: dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
+        for photo_id, scores in rows.values_list("photo_id", "scores")
+    }
 
 
 def city_prediction_means(*, kind: str) -> dict[str, dict[str, float]]:

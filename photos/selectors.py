@@ -278,4 +278,12 @@ def batch_get(*, batch_id: int):
 
 
 def batch_photos(*, batch):
-    return batch.photos.select_related("city").order_by("pk")
+    return batch.photos.select_related("city", "model_version").order_by("pk")
+
+
+def batch_reasons(*, batch) -> list[tuple[str, str]]:
+    """(status, status_reason) of a batch's photos that left the pipeline without a place in
+    the deck (rejected, duplicate, failed): what its page groups into "12 too dark"."""
+    left_out = [Photo.Status.REJECTED, Photo.Status.DUPLICATE, Photo.Status.FAILED]
+    photos = batch.photos.filter(status__in=left_out).order_by("pk")
+    return list(photos.values_list("status", "status_reason"))

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
+from . import selectors
 from .models import Profile, Swipe
 
 
@@ -19,7 +20,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(ReadOnlyAdmin):
-    list_display = ["user", "is_guest", "swipe_count", "queue_position", "top_cities", "updated_at"]
+    # No top cities in the list: ranking one person is a whole recommendations read (the
+    # Bayesian rankers' statistics), too much for 50 rows at once; the profile's page has them.
+    list_display = [
+        "user",
+        "is_guest",
+        "swipe_count",
+        "queue_position",
+        "ranker_name",
+        "updated_at",
+    ]
     list_filter = ["is_guest"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
@@ -28,17 +38,26 @@ class ProfileAdmin(ReadOnlyAdmin):
         "is_guest",
         "swipe_count",
         "queue_position",
+        "ranker_name",
         "top_cities",
         "created_at",
         "updated_at",
     ]
     readonly_fields = fields
 
-    @admin.display(description="top cities")
+    @admin.display(description="ranker")
+    def ranker_name(self, profile):
+        return selectors.ranker_of(profile).name
+
+    @admin.display(description="top cities (as the person sees them)")
     def top_cities(self, profile):
-        best = sorted(profile.city_scores.items(), key=lambda item: -item[1])[:5]
+        # The ranking GET /api/v1/recommendations/ serves (users.selectors.recommendations),
+        # read without storing the caught-up statistics: the admin only looks.
+        ranked = selectors.recommendations(profile=profile, limit=5).cities
         return (
-            format_html_join(", ", "{} {}", ((slug, f"{score:+.2f}") for slug, score in best))
+            format_html_join(
+                ", ", "{}. {} {}", ((city.rank, city.name, f"{city.match}") for city in ranked)
+            )
             or "-"
         )
 

@@ -128,6 +128,10 @@ USE_TZ = True
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without a broker, a web process runs the eager tasks its requests queue in a background thread
+# of its own (cityvibes/background.py), not inside the request; commands still run them inline.
+# On in `local` (the embedded default).
+CELERY_EAGER_TASKS_IN_BACKGROUND = env.bool("CELERY_EAGER_TASKS_IN_BACKGROUND", default=False)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True

@@ -16,3 +16,9 @@ ML_MAX_IMAGE_PIXELS = env.int("ML_MAX_IMAGE_PIXELS", default=40_000_000)
 # Load every kind's active model version when a web process (cityvibes.wsgi) or a Celery worker
 # process starts, instead of on the first request that needs it (ml.runtime).
 ML_PRELOAD_MODELS = env.bool("ML_PRELOAD_MODELS", default=True)
+# Training jobs started from the admin (ml.jobs). Without a broker (Celery eager, the embedded
+# default) a job runs in a background thread of the process that started it, one at a time;
+# False runs it in-process right after the commit (the tests). With a broker, a worker of the
+# ml queue runs it, stopped after ML_TRAINING_TIME_LIMIT seconds (and marked failed).
+ML_TRAINING_IN_THREAD = env.bool("ML_TRAINING_IN_THREAD", default=True)
+ML_TRAINING_TIME_LIMIT = env.int("ML_TRAINING_TIME_LIMIT", default=6 * 3600)

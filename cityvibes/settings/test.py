@@ -24,3 +24,6 @@ CITYVIBES = {**CITYVIBES, "RANKER": "baseline", "RANKING_SPACE_TTL": 0}  # noqa:
 API_THROTTLE_RATES = dict.fromkeys(API_THROTTLE_RATES)  # noqa: F405
 # Tests load models on first use; ml/tests/test_runtime.py calls the preloading itself.
 ML_PRELOAD_MODELS = False
+# Training jobs run synchronously at commit (ml.jobs), so their tests are deterministic; the
+# thread mode's own test turns this on.
+ML_TRAINING_IN_THREAD = False

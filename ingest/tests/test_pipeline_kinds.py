@@ -13,6 +13,7 @@ from ml.models import ModelVersion
 from ml.synthetic import city_photo_jpeg
 from photos.images import load_pixels
 from photos.models import City, Photo, PhotoPrediction
+from photos.predictions import photo_predictions
 from users import services as user_services
 from users.models import Profile
 
@@ -54,9 +55,9 @@ def test_every_active_kind_is_recorded_and_activation_rescores_its_own(label_pri
         assert photo.analysis["score_imagenet"]["output"] == {"skipped": "no active imagenet model"}
     predictions = PhotoPrediction.objects.filter(kind=ModelVersion.Kind.ATTRIBUTES)
     assert sorted(predictions.values_list("photo_id", flat=True)) == [p.pk for p in photos]
-    row = predictions.first()
-    assert set(row.scores) == set(first.classes)
-    assert list(row.scores.values()) == sorted(row.scores.values(), reverse=True)
+    described = photo_predictions(photo_ids=[photos[0].pk], kind="attributes")[photos[0].pk]
+    assert set(described) == set(first.classes)
+    assert list(described.values()) == sorted(described.values(), reverse=True)
 
     person = Profile.objects.create(user=_user()).user
     user_services.swipe_record(user=person, photo_id=photos[0].pk, direction="right")

@@ -82,8 +82,10 @@ def test_top_k_can_ask_for_every_class(client, imagenet_version):
 
 
 def test_it_is_active_beside_the_city_model_never_instead(label_prior, imagenet_version):
-    # Activating it again (or rolling back to it) leaves the city model where it was.
+    # Activating it again (or rolling back to it) leaves the city model where it was. The
+    # active version is never activated again, so it is switched off first.
     assert ModelVersion.objects.get(pk=label_prior.pk).is_active
+    ModelVersion.objects.filter(pk=imagenet_version.pk).update(is_active=False)
     call_command("activate_model", imagenet_version.name, "--no-wait", stdout=io.StringIO())
     active = ModelVersion.objects.filter(is_active=True)
     assert sorted(active.values_list("kind", flat=True)) == ["city", "imagenet"]

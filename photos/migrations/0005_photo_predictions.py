@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(help_text='The model kind: attributes or imagenet.', max_length=32)),
-                ('scores', models.JSONField(help_text='{label: probability}, most likely first.')),
+                ('scores', models.JSONField(help_text='{label: probability}; read it through photos.predictions, which orders it.')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='photo_predictions', to='ml.modelversion')),
                 ('photo', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='predictions', to='photos.photo')),
