@@ -22,13 +22,6 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-# One BLAS thread per request thread. NumPy's OpenBLAS otherwise starts a pool as large as the
-# machine in every worker process, and processes x threads x BLAS threads fight over the cores:
-# measured with bench/loadtest.py, it made GET /photos/next/ 1.1 s at the median instead of
-# tens of ms. Set before the workers import NumPy (the app is not preloaded).
-for _blas_threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_blas_threads, "1")
-
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 
 # Processes x threads = requests served at once. Threads are cheap and most of a request is

@@ -42,10 +42,10 @@ from .loadtest_stack import (
     Process,
     get,
     manage,
-    recreate_database,
     server_env,
     wait_ready,
 )
+from .sandbox import fresh_postgres_database
 
 
 def _locust(user_class: str, users: int, seconds: int, base: str, out: Path, ledger: Path):
@@ -100,17 +100,26 @@ def main() -> None:
     parser.add_argument("--import-photos", type=int, default=60)
     parser.add_argument("--web-workers", type=int, default=5, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
+    # Apart from another run on the same machine (a different database, port and Redis dbs).
+    parser.add_argument("--database-name", default=LOAD_DB, help="made anew for the run")
+    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--redis-dbs",
+        default="13,14",
+        type=lambda value: tuple(int(db) for db in value.split(",")),
+        help="the rate-limit cache's and the broker's Redis databases (both emptied)",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cityvibes-load-"))
     (workdir / "prometheus").mkdir()
-    database_url = recreate_database(args.database_url)
+    database_url = fresh_postgres_database(args.database_url, args.database_name)
     env = server_env(args, workdir, database_url)
     import redis
 
-    for db in (13, 14):
+    for db in args.redis_dbs:
         redis.Redis.from_url(f"{args.redis.rstrip('/')}/{db}").flushdb()
-    print(f"work folder {workdir}; database {LOAD_DB}", flush=True)
+    print(f"work folder {workdir}; database {args.database_name}", flush=True)
     manage(env, "migrate", "--noinput")
     # In this process (no broker): the demo deck is complete before the first person arrives.
     manage({**env, "CELERY_BROKER_URL": ""}, "seed_demo", "--per-city", "20")
@@ -123,7 +132,7 @@ def main() -> None:
         "print(Token.objects.create(user=m().objects.create_superuser('load', '', 'x')).key)",
     ).split()[-1]  # the shell may print a line about auto-imports first
 
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{args.port}"
     web = Process(
         "web",
         [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "cityvibes.wsgi"],

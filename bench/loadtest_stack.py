@@ -17,20 +17,11 @@ LOAD_DB = "cityvibes_load"
 PORT = 8765
 
 
-def recreate_database(admin_url: str) -> str:
-    import psycopg2
-
-    connection = psycopg2.connect(admin_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {LOAD_DB}")
-    connection.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{LOAD_DB}"
-
-
 def server_env(args, workdir: Path, database_url: str) -> dict:
     redis = args.redis.rstrip("/")
+    # bench/loadtest.py's --port and --redis-dbs; other scripts start this stack with the defaults.
+    port = getattr(args, "port", PORT)
+    cache_db, broker_db = getattr(args, "redis_dbs", (13, 14))
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cityvibes.settings.production",
@@ -38,8 +29,8 @@ def server_env(args, workdir: Path, database_url: str) -> dict:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, no TLS proxy
         "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": f"{redis}/14",
-        "CACHE_URL": f"{redis}/13",
+        "CELERY_BROKER_URL": f"{redis}/{broker_db}",
+        "CACHE_URL": f"{redis}/{cache_db}",
         # A killed worker's tasks come back after 20 s instead of an hour.
         "CELERY_VISIBILITY_TIMEOUT": "20",
         "CELERY_UNACKED_RESTORE_INTERVAL": "5",
@@ -54,7 +45,7 @@ def server_env(args, workdir: Path, database_url: str) -> dict:
         "API_THROTTLE_RATES": "swipes_user=6000/min,swipes_ip=none,guest_ip=none",
         "WEB_CONCURRENCY": str(args.web_workers),
         "GUNICORN_THREADS": str(args.threads),
-        "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
 

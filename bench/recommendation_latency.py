@@ -10,7 +10,9 @@ the profile row and its stored statistics is not included):
 - recommendations: decode the statistics, posterior, every city's score, sorted,
 - next photos (active queue): a batch of 10 among ACTIVE_CANDIDATES (500) unswiped photos,
 for people with 10, 100 and 1,000 swipes. p50 and p99 over --repeats runs each. Photo arrays are
-softmax outputs of random logits with the photo's own city boosted (like a trained CNN's)."""
+softmax outputs of random logits with the photo's own city boosted (like a trained CNN's). The
+app's space spans the cities with deck photos (users.selectors.catalog): ``--cities 24`` is the
+demo's shape."""
 
 import argparse
 import time

@@ -33,3 +33,17 @@ def percentile(values: list[float], q: float) -> float:
     import numpy as np
 
     return float(np.percentile(np.array(values), q))
+
+
+def fresh_postgres_database(server_url: str, name: str) -> str:
+    """An empty PostgreSQL database ``name`` on the server of ``server_url`` (dropped first if
+    it exists, never the one the URL names); returns its URL."""
+    import psycopg2
+
+    connection = psycopg2.connect(server_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {name}")
+    connection.close()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

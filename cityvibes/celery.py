@@ -9,7 +9,13 @@ Workers log structured lines carrying the request id of the request that queued 
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityvibes.settings.local")
@@ -48,3 +54,17 @@ def _preload_models(**kwargs) -> None:
         from ml.runtime import load_active_models
 
         load_active_models()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_database_connections(sender=None, **kwargs) -> None:
+    """Around each task, what Django does around each request: close the database connection
+    only when it is older than CONN_MAX_AGE or unusable. (Celery's own fixup would close it after
+    every task, CELERY_DB_REUSE_MAX turns that off: a new PostgreSQL connection per task was most
+    of the cost of a photo's intake task, docs/BENCHMARKS.md.) Not for a task run eagerly, inside
+    its caller's transaction."""
+    if sender is not None and not getattr(sender.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()

@@ -145,3 +145,10 @@ def start_worker_metrics_server(port: int) -> None:
     on ``port``, from the worker's main process."""
     start_http_server(port, registry=_registry())
     logger.info("worker metrics on port %s", port)
+
+
+CLASSIFY_BATCH_SIZE = Histogram(
+    "cityvibes_classify_batch_size",
+    "Images per model predict of /classify (ml.serving): 1 when alone or with batching off.",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)

@@ -12,6 +12,11 @@ A step is a plain function ``step(photo) -> dict`` (its output, stored in the ph
 - ``TransientStepError``: worth retrying (network, a busy service); the task retries it with
   backoff and marks the photo failed when retries run out.
 
+A step may instead take a list of photos and return {photo id: output or exception}
+(``@batched``): the runner then gives it every photo waiting at that step, up to
+PHOTO_PIPELINE_BATCH_SIZE, in one call (ingest/batching.py); the model steps do, for one
+predict per batch.
+
 Steps must be idempotent: a step run twice on the same photo ends the same (tasks are
 ``acks_late``, so a killed worker's step runs again)."""
 
@@ -45,6 +50,34 @@ class StopPipeline(Exception):
 
 def Rejected(reason: str, output: dict | None = None) -> StopPipeline:
     return StopPipeline("rejected", reason, output or {})
+
+
+def batched(many: Callable) -> Callable:
+    """Mark ``many(photos) -> {photo id: output or exception}`` as a step that runs on
+    micro-batches; calling the result on one photo runs a batch of one (raising its exception)."""
+
+    def step(photo) -> dict:
+        outcome = many([photo])[photo.pk]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    step.batch = many
+    step.__doc__ = many.__doc__
+    return step
+
+
+def batch_function(step: Callable) -> Callable | None:
+    return getattr(step, "batch", None)
+
+
+def batch_wait(pipeline: str, name: str) -> float | None:
+    """Seconds a photo's task waits before a batched step (the broker holds it; the worker
+    goes on with other work), so that the photos behind it can join its batch; None for other
+    steps."""
+    if name and batch_function(step_function(pipeline, name)):
+        return settings.PHOTO_PIPELINE_BATCH_WAIT_MS / 1000
+    return None
 
 
 def _paths(pipeline: str) -> list[str]:

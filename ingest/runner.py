@@ -19,8 +19,8 @@ from photos import selectors as photo_selectors
 from photos import services as photo_services
 from photos.models import City, ImportBatch, Photo
 
+from . import batching, urls
 from . import pipeline as pipeline_steps
-from . import urls
 from .jobs import PAUSED_REASON, ingestion_paused
 
 logger = logging.getLogger(__name__)
@@ -57,26 +57,40 @@ def photo_ingest(
     return photo
 
 
-def queue_step(photo_id: int, step: str) -> None:
-    run_pipeline_step.apply_async((photo_id, step), queue=pipeline_steps.queue_for(step))
+def queue_step(photo_id: int, step: str, countdown: float | None = None) -> None:
+    run_pipeline_step.apply_async(
+        (photo_id, step), queue=pipeline_steps.queue_for(step), countdown=countdown
+    )
 
 
-def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
-    """Run one step of one photo and hand on to the next; returns the next step's name ("" at
-    the end), or None when there was nothing to do: the photo is gone or left its pipeline
-    (rejected by an admin, superseded by a better copy), or this step ran already (a
-    redelivered task), or ingestion is paused (the photo waits at its step). TransientStepError
-    propagates, for the task to retry."""
+def _retry_later(photo_id: int, step: str) -> None:
+    """A step that failed transiently where this task had carried the photo (a task of its own
+    is needed there): queued after the first backoff, with its own retries."""
+    queue_step(photo_id, step, countdown=backoff_seconds(0))
+
+
+def pipeline_run_step(*, photo_id: int, step: str, redelivered: bool = False) -> str | None:
+    """Run one step of one photo and the steps after it on the same queue (one task, no round
+    trip between them; each step recorded before the next runs), then hand on to the next queue.
+    A batched step (the model steps) runs for every photo waiting at it (ingest/batching.py).
+
+    Returns the step this task left the photo at, handed on to another queue ("" when it left
+    its pipeline), or None when there was nothing to do: the photo is gone or left its pipeline
+    (rejected by an admin, superseded by a better copy), or this step ran already (in another
+    task's batch, or a redelivered task), or ingestion is paused (the photo waits at its step).
+    TransientStepError at ``step`` propagates, for the task to retry."""
     photo = photo_selectors.photo_in_pipeline(photo_id=photo_id)
     if photo is None:
         return None
     if photo.pipeline_step != step:
         # A redelivered task (its worker died after recording the step). If that worker died
         # before handing on, the next step was never queued: queue it again (steps are
-        # idempotent, so a second run of an already queued step is harmless).
+        # idempotent, so a second run of an already queued step is harmless). Not for a task
+        # whose step another task's batch ran: that batch handed the photo on.
         names = pipeline_steps.step_names(photo.pipeline)
         if (
-            photo.pipeline_step in names
+            redelivered
+            and photo.pipeline_step in names
             and step in names
             and names.index(photo.pipeline_step) > names.index(step)
         ):
@@ -84,10 +98,60 @@ def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
         return None
     if ingestion_paused():
         # Paused on the jobs page: the photo waits at this step, saying why; resuming
-        # (ingest.switch.ingestion_resume) queues it again.
+        # (ingest.switch.ingestion_resume) queues it again. A task that started before the pause
+        # finishes its steps on this queue (a batch its current step).
         photo_services.photo_mark_pending(photo_id=photo_id, reason=PAUSED_REASON)
         return None
-    function = pipeline_steps.step_function(photo.pipeline, step)
+    first_step, queue = step, pipeline_steps.queue_for(step)
+    left_at = None
+    while True:
+        function = pipeline_steps.step_function(photo.pipeline, step)
+        if pipeline_steps.batch_function(function):
+            try:
+                following, error = batching.batch_chain_run(
+                    photo=photo,
+                    step=step,
+                    hand_on=queue_step,
+                    retry_later=_retry_later,
+                    crashed=step_crashed,
+                )
+            except Exception as crash:
+                if step == first_step:
+                    raise  # the task marks the photo failed at its step
+                step_crashed(photo_ids=[photo_id], step=step, error=crash)
+                return left_at
+            if error is not None and step == first_step:
+                raise error
+            if error is not None:
+                _retry_later(photo_id, step)
+            return following if following is not None else left_at
+        following = pipeline_steps.next_step(photo.pipeline, step)
+        carry_on = bool(following) and pipeline_steps.queue_for(following) == queue
+        try:
+            recorded, photo = _run_one(photo, step, function, following, hand_on=not carry_on)
+        except pipeline_steps.TransientStepError:
+            if step == first_step:
+                raise
+            _retry_later(photo_id, step)
+            return left_at
+        except Exception as error:
+            if step == first_step:
+                raise  # the task marks the photo failed at its step
+            step_crashed(photo_ids=[photo_id], step=step, error=error)
+            return left_at
+        if recorded is not None:
+            left_at = recorded
+        if not recorded or not carry_on:
+            return left_at
+        step = following
+
+
+def _run_one(
+    photo: Photo, step: str, function, following: str, hand_on: bool
+) -> tuple[str | None, Photo | None]:
+    """Run one single-photo step and record it; the photo's next step ("" when it left its
+    pipeline) and the photo as recorded, or (None, None) when a concurrent run recorded it
+    first. With ``hand_on``, the next step is queued once the record commits."""
     started = time.perf_counter()
     try:
         output, stop = function(photo), None
@@ -100,20 +164,31 @@ def pipeline_run_step(*, photo_id: int, step: str) -> str | None:
         "duration_ms": round(seconds * 1000, 1),
         "error": stop.reason if stop else None,
     }
-    following = "" if stop else pipeline_steps.next_step(photo.pipeline, step)
+    goes_to = "" if stop else following
     with transaction.atomic():
         recorded = records.photo_record_step(
-            photo_id=photo_id,
+            photo_id=photo.pk,
             step=step,
             record=record,
-            next_step=following,
+            next_step=goes_to,
             stop=(stop.status, stop.reason) if stop else None,
         )
-        if not recorded:
-            return None  # a concurrent run of the same step recorded it first
-        if following:
-            transaction.on_commit(lambda: queue_step(photo_id, following), robust=True)
-    return following
+        if recorded is None:
+            return None, None  # a concurrent run of the same step recorded it first
+        if goes_to and hand_on:
+            wait = pipeline_steps.batch_wait(photo.pipeline, goes_to)
+            transaction.on_commit(lambda: queue_step(photo.pk, goes_to, wait), robust=True)
+    return goes_to, recorded
+
+
+def step_crashed(*, photo_ids: list[int], step: str, error: Exception) -> None:
+    """A step raised something unexpected: the photos are marked failed at that step (each
+    only if it is still there), with the traceback in the log."""
+    logger.exception("pipeline step crashed", extra={"photos": photo_ids, "step": step})
+    for photo_id in photo_ids:
+        records.photo_record_failure(
+            photo_id=photo_id, step=step, error=f"{type(error).__name__}: {error}"
+        )
 
 
 def pipeline_resume(*, photo_ids: list[int]) -> int:
@@ -141,8 +216,9 @@ def run_pipeline_step(self, photo_id: int, step: str) -> str | None:
     tries, a warning rather than a crash. A step that crashes marks the photo failed at once
     (here, not in an on_failure hook, which in-process tasks never reach), with the traceback in
     the log."""
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     try:
-        return pipeline_run_step(photo_id=photo_id, step=step)
+        return pipeline_run_step(photo_id=photo_id, step=step, redelivered=redelivered)
     except pipeline_steps.TransientStepError as error:
         limit = settings.PHOTO_STEP_MAX_RETRIES
         if self.request.retries >= limit:
@@ -163,8 +239,5 @@ def run_pipeline_step(self, photo_id: int, step: str) -> str | None:
             exc=error, countdown=backoff_seconds(self.request.retries), max_retries=limit
         ) from error
     except Exception as error:
-        logger.exception("pipeline step crashed", extra={"photo": photo_id, "step": step})
-        records.photo_record_failure(
-            photo_id=photo_id, step=step, error=f"{type(error).__name__}: {error}"
-        )
+        step_crashed(photo_ids=[photo_id], step=step, error=error)
         return None

@@ -17,7 +17,7 @@ from photos.images import ImageProblem, open_checked
 from photos.models import Photo
 
 from . import fetching
-from .pipeline import Rejected, StopPipeline, TransientStepError
+from .pipeline import Rejected, StopPipeline, TransientStepError, batched
 
 DEDUPE_LOCK_KEY = 7_402_113  # any constant: the PostgreSQL advisory lock of the dedupe step
 
@@ -190,38 +190,63 @@ def quality(photo: Photo) -> dict:
 
 
 # ---- score ----------------------------------------------------------------------------------
+# The model steps run on micro-batches (ingest/batching.py): one predict for every photo waiting
+# at the step. Each returns {photo id: output, or the TransientStepError that photo stays for}.
 
 
-def score(photo: Photo) -> dict:
-    """Store the active model version's array on the photo (only publish puts it in the deck)."""
-    try:
-        version, array = scoring.photo_score_for_pipeline(photo_id=photo.pk)
-    except scoring.CannotScore as reason:
-        raise TransientStepError(str(reason)) from reason  # e.g. no model yet: retry later
+def _outcomes(photos: list[Photo], scored, output) -> dict[int, dict | Exception]:
+    return {
+        photo.pk: output(scored.version, scored.outputs[photo.pk])
+        if photo.pk in scored.outputs
+        else TransientStepError(scored.problems[photo.pk])
+        for photo in photos
+    }
+
+
+def _city_output(version: ModelVersion, array: list[float]) -> dict:
     top = sorted(zip(version.classes, array, strict=True), key=lambda item: -item[1])[:3]
     return {"model": version.name, "top": [[slug, round(p, 4)] for slug, p in top]}
 
 
-def _describe(photo: Photo, kind: str) -> dict:
+@batched
+def score(photos: list[Photo]) -> dict[int, dict | Exception]:
+    """Store the active model version's array on each photo (only publish puts it in the deck);
+    with no model that can score yet, the photos wait and retry."""
     try:
-        described = predictions.photo_describe_for_pipeline(photo_id=photo.pk, kind=kind)
+        scored = scoring.photos_score_for_pipeline(photos=photos)
     except scoring.CannotScore as reason:
-        raise TransientStepError(str(reason)) from reason
+        return {photo.pk: TransientStepError(str(reason)) for photo in photos}
+    return _outcomes(photos, scored, _city_output)
+
+
+def _describe(photos: list[Photo], kind: str) -> dict[int, dict | Exception]:
+    try:
+        described = predictions.photos_describe_for_pipeline(photos=photos, kind=kind)
+    except scoring.CannotScore as reason:
+        return {photo.pk: TransientStepError(str(reason)) for photo in photos}
     if described is None:
-        return {"skipped": f"no active {kind} model"}
-    version, scores = described
-    return {"model": version.name, "top": [[label, p] for label, p in list(scores.items())[:5]]}
+        return {photo.pk: {"skipped": f"no active {kind} model"} for photo in photos}
+    return _outcomes(
+        photos,
+        described,
+        lambda version, scores: {
+            "model": version.name,
+            "top": [[label, p] for label, p in list(scores.items())[:5]],
+        },
+    )
 
 
-def score_attributes(photo: Photo) -> dict:
-    """Store the active attribute model's probability of every attribute on the photo; nothing
+@batched
+def score_attributes(photos: list[Photo]) -> dict[int, dict | Exception]:
+    """Store the active attribute model's probability of every attribute on each photo; nothing
     to do (and on to the next step) while no attribute model is active."""
-    return _describe(photo, ModelVersion.Kind.ATTRIBUTES)
+    return _describe(photos, ModelVersion.Kind.ATTRIBUTES)
 
 
-def score_imagenet(photo: Photo) -> dict:
-    """Store the active ImageNet classifier's top classes on the photo; skipped without one."""
-    return _describe(photo, ModelVersion.Kind.IMAGENET)
+@batched
+def score_imagenet(photos: list[Photo]) -> dict[int, dict | Exception]:
+    """Store the active ImageNet classifier's top classes on each photo; skipped without one."""
+    return _describe(photos, ModelVersion.Kind.IMAGENET)
 
 
 # ---- publish --------------------------------------------------------------------------------

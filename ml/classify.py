@@ -100,7 +100,7 @@ def image_classify(
     ApplicationError (400) for a file that is not a usable image (and see ``classifiers_for``)."""
     from photos.images import open_checked, pixels_of
 
-    from . import cnn, runtime
+    from . import serving
 
     versions = classifiers_for(kinds=kinds, model_name=model_name)
     sizes = sorted({version.image_size for version in versions})
@@ -111,8 +111,12 @@ def image_classify(
             pixels = {size: pixels_of(image, size) for size in sizes}
     except ImageProblem as problem:
         raise ApplicationError(str(problem)) from problem
-    answers = []
-    for version in versions:
-        row = cnn.predict(runtime.model_for(version), pixels[version.image_size][None])[0]
-        answers.append(KindAnswer(version=version, top=top_classes(version, row, top_k)))
-    return answers
+    # Every kind's image handed in first: each version's batcher predicts in parallel.
+    pending = [
+        (version, serving.classify_submit(version=version, pixels=pixels[version.image_size]))
+        for version in versions
+    ]
+    return [
+        KindAnswer(version=version, top=top_classes(version, serving.classify_row(row), top_k))
+        for version, row in pending
+    ]

@@ -8,7 +8,7 @@ from photos import records as photo_records
 from photos import selectors as photo_selectors
 
 from .models import ModelVersion
-from .scoring import CannotScore, stored_pixels, write_while_active
+from .scoring import PipelineScores, scoring_problems, stored_pixels, write_while_active
 from .selectors import model_version_active
 
 # How many ImageNet classes a photo keeps (the attribute model keeps every attribute).
@@ -50,20 +50,19 @@ def photos_describe(*, photo_ids: list[int], kind: str) -> int:
     return len(scores)
 
 
-def photo_describe_for_pipeline(*, photo_id: int, kind: str) -> tuple[ModelVersion, dict] | None:
-    """The active ``kind`` version's output for one photo in the pipeline, recorded; None when
-    no version of that kind is active (the step has nothing to do). Raises CannotScore."""
+def photos_describe_for_pipeline(*, photos: list, kind: str) -> PipelineScores | None:
+    """The active ``kind`` version's output for photos in the pipeline, in one predict, recorded;
+    None when no version of that kind is active (the step has nothing to do). Raises
+    CannotScore when the version went out meanwhile."""
     version = model_version_active(kind)
     if version is None:
         return None
-    scores = _describe(version, [photo_selectors.photo_get(photo_id=photo_id)])
-    if photo_id not in scores:
-        reason = photo_selectors.photo_get(photo_id=photo_id).status_reason
-        raise CannotScore(reason or f"{version.name} cannot describe this photo.")
-    write_while_active(
-        version,
-        lambda: photo_records.photo_predictions_record(
-            kind=kind, model_version=version, scores=scores
-        ),
-    )
-    return version, scores[photo_id]
+    scores = _describe(version, photos)
+    if scores:
+        write_while_active(
+            version,
+            lambda: photo_records.photo_predictions_record(
+                kind=kind, model_version=version, scores=scores
+            ),
+        )
+    return PipelineScores(version, scores, scoring_problems(version, photos, scores))

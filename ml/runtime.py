@@ -20,7 +20,11 @@ logger = logging.getLogger(__name__)
 _loaded: dict[tuple[int, str], dict] = {}
 
 
-@functools.lru_cache(maxsize=8)  # the active version of each kind, and a few named ones
+# The active version of each kind, and a few named ones (ml.serving keeps as many batchers).
+MODELS_KEPT = 8
+
+
+@functools.lru_cache(maxsize=MODELS_KEPT)
 def _load(version_id: int, artifact_name: str):
     from . import cnn  # TensorFlow is imported only by processes that score
 

@@ -3,6 +3,8 @@ and probability arrays for the pipeline's score step and for rescoring. Arrays a
 through photos' services, and only while their version is active (``write_while_active``, which
 ml.predictions uses for the other kinds too)."""
 
+from dataclasses import dataclass
+
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
@@ -107,21 +109,38 @@ def photos_rescore(*, photo_ids: list[int]) -> int:
     return len(photos) - len(todo) + len(arrays)
 
 
-def photo_score_for_pipeline(*, photo_id: int) -> tuple[ModelVersion, list[float]]:
-    """Compute and store the active version's array for one photo in the pipeline, without
-    publishing it (the publish step does that). A fresh install has no city model yet: the label
-    prior stands in (made active) until one is trained. Raises CannotScore."""
+@dataclass
+class PipelineScores:
+    """What one pipeline batch got from a version: each scored photo's output, and why the
+    others could not be scored (they stay at their step, to be tried again)."""
+
+    version: ModelVersion
+    outputs: dict[int, object]
+    problems: dict[int, str]
+
+
+def scoring_problems(version: ModelVersion, photos: list[Photo], done) -> dict[int, str]:
+    return {
+        photo.pk: photo_selectors.photo_get(photo_id=photo.pk).status_reason
+        or f"{version.name} cannot score this photo."
+        for photo in photos
+        if photo.pk not in done
+    }
+
+
+def photos_score_for_pipeline(*, photos: list[Photo]) -> PipelineScores:
+    """Compute and store the active version's arrays for photos in the pipeline, in one predict,
+    without publishing them (the publish step does that). A fresh install has no city model yet:
+    the label prior stands in (made active) until one is trained. Raises CannotScore when the
+    version went out meanwhile (nothing is stored then)."""
     version = model_version_active() or model_version_label_prior_ensure()
-    photo = photo_selectors.photo_get(photo_id=photo_id)
     if version.architecture == ModelVersion.Architecture.LABEL_PRIOR:
-        arrays = _label_prior_arrays(version, [photo])
+        arrays = _label_prior_arrays(version, photos)
     else:
-        arrays = _cnn_arrays(version, [photo])
-    if photo_id not in arrays:
-        reason = photo_selectors.photo_get(photo_id=photo_id).status_reason
-        raise CannotScore(reason or f"{version.name} cannot score this photo.")
-    _record_if_still_active(version, arrays)
-    return version, arrays[photo_id]
+        arrays = _cnn_arrays(version, photos)
+    if arrays:
+        _record_if_still_active(version, arrays)
+    return PipelineScores(version, arrays, scoring_problems(version, photos, arrays))
 
 
 def _label_prior_arrays(version: ModelVersion, photos: list[Photo]) -> dict[int, list[float]]:

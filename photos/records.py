@@ -61,15 +61,20 @@ def batch_fail(*, batch_id: int, error: str) -> None:
 
 def photo_record_step(
     *, photo_id: int, step: str, record: dict, next_step: str, stop: tuple[str, str] | None
-) -> bool:
+) -> Photo | None:
     """Record one step's result (``analysis[step]``) under the photo's row lock and move it on to
     ``next_step`` ("" at the end); ``stop`` = (status, reason) takes it out of its pipeline.
-    False when nothing was recorded: a concurrent run of the same step got there first, or the
-    photo left its pipeline meanwhile."""
+    Returns the photo as recorded (with its city), or None when nothing was recorded: a
+    concurrent run of the same step got there first, or the photo left its pipeline meanwhile."""
     with transaction.atomic():
-        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        photo = (
+            Photo.objects.select_related("city")
+            .select_for_update(of=("self",))
+            .filter(pk=photo_id)
+            .first()
+        )
         if photo is None or photo.pipeline_step != step:
-            return False
+            return None
         photo.analysis = {**photo.analysis, step: record}
         photo.pipeline_step = next_step
         fields = ["analysis", "pipeline_step", "updated_at"]
@@ -77,7 +82,36 @@ def photo_record_step(
             photo.status, photo.status_reason = stop[0], stop[1][:2000]
             fields += ["status", "status_reason"]
         photo.save(update_fields=fields)
-    return True
+    return photo
+
+
+def photos_claim_at_step(
+    *,
+    step: str,
+    pipeline: str,
+    photo_ids: tuple[int, ...] = (),
+    fill: int = 0,
+    exclude: tuple[int, ...] = (),
+) -> list[Photo]:
+    """Claim photos pending at ``step`` for a micro-batch, inside the caller's transaction (row
+    locks until it ends): those of ``photo_ids`` (the batch's own; waiting for a lock another
+    transaction holds on one), then up to ``fill`` more of ``pipeline`` that no other batch holds
+    (skipped with PostgreSQL's SKIP LOCKED; SQLite runs one writer at a time), that wait without
+    a reason (those are retried by their own tasks) and are not in ``exclude``. Photos no longer
+    pending at ``step`` are left out."""
+    waiting = Photo.objects.select_related("city").filter(
+        status=Photo.Status.PENDING, pipeline_step=step
+    )
+    claimed = list(waiting.select_for_update(of=("self",)).filter(pk__in=photo_ids).order_by("pk"))
+    if fill > 0:
+        taken = {*photo_ids, *exclude}
+        claimed += (
+            waiting.select_for_update(of=("self",), skip_locked=True)
+            .filter(pipeline=pipeline, status_reason="")
+            .exclude(pk__in=taken)
+            .order_by("pk")[:fill]
+        )
+    return claimed
 
 
 def photo_record_failure(*, photo_id: int, step: str, error: str) -> None:

@@ -260,27 +260,38 @@ def photo_batch(
     count = min(count, len(arrays))
     if count <= 0:
         return []
-    current = posterior(space, statistics)
-    covariance = current.covariance()
+    # The posterior as in ``posterior``, its mean from the covariance this needs anyway (one
+    # inversion instead of a solve and an inversion).
+    gram, moment = centred(space, statistics)
+    covariance = np.linalg.inv(space.prior_precision + gram / space.noise_variance)
+    mean = covariance @ moment / space.noise_variance
     features = space.features(arrays)
     shared = features @ covariance  # row i: (A⁻¹ z_i)ᵀ
     variance = np.einsum("nd,nd->n", shared, features)
     cholesky = np.linalg.cholesky(covariance)
     available = np.ones(len(arrays), dtype=bool)
     chosen: list[int] = []
+    # After picks p_1..p_k the covariance is A⁻¹ minus one rank-1 term per pick, so
+    # z_iᵀ A_k⁻¹ z_p = z_iᵀ A⁻¹ z_p - Σ_j overlap_j[i] · overlap_j[p] / gain_j: a few vector
+    # operations per pick instead of rewriting the (candidates x D) matrix.
+    overlaps: list[np.ndarray] = []
+    gains: list[float] = []
     for _ in range(count):
         draw = rng.random()
         if draw < policy.exploration_share:
             pick = int(rng.choice(np.flatnonzero(available)))
         elif draw < policy.exploration_share + policy.likely_like_share:
-            sample = current.mean + cholesky @ rng.standard_normal(len(current.mean))
+            sample = mean + cholesky @ rng.standard_normal(len(mean))
             pick = int(np.argmax(np.where(available, features @ sample, -np.inf)))
         else:
             pick = int(np.argmax(np.where(available, variance, -np.inf)))
         chosen.append(pick)
         available[pick] = False
         gain = space.noise_variance + variance[pick]
-        overlap = shared @ features[pick]  # z_iᵀ A⁻¹ z_pick
+        overlap = features @ shared[pick]  # z_iᵀ A⁻¹ z_pick
+        for earlier, earlier_gain in zip(overlaps, gains, strict=True):
+            overlap -= earlier * (earlier[pick] / earlier_gain)
         variance = variance - overlap**2 / gain
-        shared = shared - np.outer(overlap, shared[pick]) / gain
+        overlaps.append(overlap)
+        gains.append(gain)
     return chosen

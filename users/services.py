@@ -18,12 +18,13 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core import metrics
+from core.auth import PreparedQuery
 from core.errors import ApplicationError, ConflictError, NotFoundError
-from photos import selectors as photo_selectors
 
 from . import selectors
 from .models import Profile, RankerState, RankingShare, Swipe
 from .selectors import scores_from_history
+from .selectors.history import swipe_target
 
 User = get_user_model()
 
@@ -37,11 +38,6 @@ def _locked_profile(user) -> Profile:
         Profile.objects.get_or_create(user_id=user_id)
         profile = Profile.objects.select_for_update().get(user_id=user_id)
     return profile
-
-
-def _add_scaled(scores: dict[str, float], photo, sign: int) -> None:
-    for slug, probability in photo.probability_by_slug().items():
-        scores[slug] = scores.get(slug, 0.0) + sign * probability
 
 
 def guest_create() -> tuple[object, Token]:
@@ -118,21 +114,43 @@ class SwipeResult:
     swipe_count: int  # the person's swipes, this one included
 
 
+# What a swipe reads and writes of the profile, in the model's order (as Model.from_db takes it).
+_SWIPE_FIELDS = ("id", "user_id", "queue_position", "city_scores", "swipe_count")
+_profile_for_swipe = PreparedQuery(
+    lambda user_id: (
+        Profile.objects.select_for_update().filter(user_id=user_id).values_list(*_SWIPE_FIELDS)
+    )
+)
+
+
+def _locked_profile_for_swipe(user_id: int) -> Profile:
+    """The profile row-locked, with only what a swipe reads and writes (not its ranker etc.)."""
+    row = _profile_for_swipe.first(user_id=user_id)
+    if row is None:  # a user made in the admin has none until their first write
+        Profile.objects.get_or_create(user_id=user_id)
+        row = _profile_for_swipe.first(user_id=user_id)
+    return Profile.from_db("default", _SWIPE_FIELDS, row)
+
+
 def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
     """Record a swipe and move the running scores: + the photo's array on right, - on left.
 
     A retry of the same swipe (same photo, same direction) changes nothing and returns the
-    first one with ``created=False``. The other direction on a swiped photo is a conflict."""
+    first one with ``created=False``. The other direction on a swiped photo is a conflict.
+
+    Six statements: BEGIN, the lock, the photo with the earlier swipe (read after the lock, so it
+    sees every committed swipe of this person), the insert, the update, COMMIT."""
     if direction not in Swipe.Direction.values:
         raise ApplicationError(
             f"direction must be 'left' or 'right', not '{direction}'.",
             details={"direction": ["Must be 'left' or 'right'."]},
         )
+    user_id = getattr(user, "pk", user)
     with transaction.atomic():
-        profile = _locked_profile(user)
+        profile = _locked_profile_for_swipe(user_id)
+        target = swipe_target(user_id=user_id, photo_id=photo_id)
         # The retry check comes first: a retry must succeed even if the photo left the deck since.
-        existing = Swipe.objects.filter(user=user, photo_id=photo_id).first()
-        if existing is not None:
+        if (existing := target and target.earlier) is not None:
             if existing.direction == direction:
                 metrics.SWIPES.labels(direction=direction, outcome="retry").inc()
                 return SwipeResult(existing, created=False, swipe_count=profile.swipe_count)
@@ -140,16 +158,17 @@ def swipe_record(*, user, photo_id: int, direction: str) -> SwipeResult:
                 f"You already swiped {existing.direction} on photo {photo_id}. "
                 "Undo that swipe first to change it.",
             )
-        photo = photo_selectors.photo_get_in_deck(photo_id=photo_id)
-        if photo is None:
+        if target is None or not target.in_deck:
             raise NotFoundError(f"Photo {photo_id} does not exist or is not in the swipe deck.")
-        swipe = Swipe.objects.create(user=user, photo=photo, direction=direction)
-        _add_scaled(profile.city_scores, photo, swipe.sign)
+        swipe = Swipe.objects.create(user_id=user_id, photo_id=photo_id, direction=direction)
+        scores, sign = profile.city_scores, swipe.sign
+        for slug, probability in target.array.items():
+            scores[slug] = scores.get(slug, 0.0) + sign * probability
         profile.swipe_count += 1
-        if photo.queue_position <= profile.queue_position:
+        if target.queue_position <= profile.queue_position:
             # Swiped at the front of the queue: move the front past everything already swiped.
             profile.queue_position = selectors.first_unswiped_position(
-                user=user, from_position=photo.queue_position + 1
+                user=user_id, from_position=target.queue_position + 1
             )
         profile.save(update_fields=["city_scores", "swipe_count", "queue_position", "updated_at"])
     metrics.SWIPES.labels(direction=direction, outcome="created").inc()
@@ -173,7 +192,9 @@ def swipe_undo_last(*, user) -> Swipe:
         if profile.swipe_count == 0:
             profile.city_scores = {}  # exact zeros, not the float residue of add-then-subtract
         else:
-            _add_scaled(profile.city_scores, swipe.photo, -swipe.sign)
+            scores, sign = profile.city_scores, -swipe.sign
+            for slug, probability in swipe.photo.probability_by_slug().items():
+                scores[slug] = scores.get(slug, 0.0) + sign * probability
         if swipe.photo.queue_position is not None:
             # Everything before the front was swiped, and this photo no longer is.
             profile.queue_position = min(profile.queue_position, swipe.photo.queue_position)

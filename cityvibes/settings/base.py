@@ -149,18 +149,27 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     "unacked_restore_interval": env.float("CELERY_UNACKED_RESTORE_INTERVAL", default=60.0),
+    # A worker on several queues takes from them in the order `-Q` names them: with
+    # `-Q celery,ml` it runs the photos' intake steps first, and their model steps then find
+    # full batches waiting (ingest/batching.py) instead of one photo each.
+    "queue_order_strategy": "priority",
 }
 # TensorFlow work (scoring, rescoring, recomputing after an activation) has its own queue, so a
 # worker that holds a model in memory can be sized and scaled apart from the light tasks:
 #   celery -A cityvibes worker -Q celery          # light tasks
 #   celery -A cityvibes worker -Q ml -c 1         # TensorFlow, one model per process
+# Celery's Django fixup closes the database connection around every task unless this is set;
+# the worker then closes it by CONN_MAX_AGE and health, as a web request does
+# (cityvibes/celery.py).
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"ml.tasks.*": {"queue": "ml"}}
 
 # --- REST framework and OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {
+    # DRF's token authentication with its query compiled once (core.auth); then the session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -4,7 +4,8 @@ quality gate."""
 from .environment import env
 
 # The ordered analysis steps every imported photo goes through; each is a function
-# `step(photo) -> dict` run by one Celery task that hands on to the next. Adding a step is writing
+# `step(photo) -> dict` (or a batched one, ingest/pipeline.py). One Celery task runs a step and
+# the steps after it on the same queue, then hands on to the next queue. Adding a step is writing
 # one function and naming it here.
 # The quality gate runs before dedupe, so a duplicate always points at a photo that passed it.
 PHOTO_PIPELINE = env.list(
@@ -33,8 +34,19 @@ PHOTO_PIPELINE_GENERATED = env.list(
         "ingest.steps.publish",
     ],
 )
-# Steps that need TensorFlow run on the ml queue (see CELERY_TASK_ROUTES).
-PHOTO_PIPELINE_QUEUES = {"score": "ml", "score_attributes": "ml", "score_imagenet": "ml"}
+# Steps that need TensorFlow run on the ml queue (see CELERY_TASK_ROUTES); publish too, so a
+# batch goes from its first model step to the deck in one task (ingest/batching.py).
+PHOTO_PIPELINE_QUEUES = {
+    "score": "ml",
+    "score_attributes": "ml",
+    "score_imagenet": "ml",
+    "publish": "ml",
+}
+# A batched step (the model steps) takes up to this many photos waiting at it in one call. A
+# photo's task for it is delivered this long after the step before, so the photos behind it can
+# join its batch (a worker on both queues runs their earlier steps meanwhile).
+PHOTO_PIPELINE_BATCH_SIZE = env.int("PHOTO_PIPELINE_BATCH_SIZE", default=32)
+PHOTO_PIPELINE_BATCH_WAIT_MS = env.int("PHOTO_PIPELINE_BATCH_WAIT_MS", default=500)
 # Transient failures (network, a busy database) are retried this many times with backoff.
 PHOTO_STEP_MAX_RETRIES = env.int("PHOTO_STEP_MAX_RETRIES", default=5)
 PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)  # seconds, connect and read

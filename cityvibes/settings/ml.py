@@ -22,3 +22,9 @@ ML_PRELOAD_MODELS = env.bool("ML_PRELOAD_MODELS", default=True)
 # ml queue runs it, stopped after ML_TRAINING_TIME_LIMIT seconds (and marked failed).
 ML_TRAINING_IN_THREAD = env.bool("ML_TRAINING_IN_THREAD", default=True)
 ML_TRAINING_TIME_LIMIT = env.int("ML_TRAINING_TIME_LIMIT", default=6 * 3600)
+# /classify batching (ml.serving): concurrent requests' images for one model version go through
+# one predict of up to ML_CLASSIFY_BATCH_MAX images, collected for at most
+# ML_CLASSIFY_BATCH_WAIT_MS after the first one arrives. 1 turns batching off (each request
+# predicts alone, in its own thread). Measured in docs/BENCHMARKS.md (bench.classify_concurrency).
+ML_CLASSIFY_BATCH_MAX = env.int("ML_CLASSIFY_BATCH_MAX", default=16)
+ML_CLASSIFY_BATCH_WAIT_MS = env.float("ML_CLASSIFY_BATCH_WAIT_MS", default=2.0)

@@ -103,7 +103,8 @@ def test_a_step_run_twice_ends_the_same_and_a_stale_delivery_does_nothing(
     assert steps.fetch(photo)["skipped"]  # the bytes are there: a redelivered fetch does nothing
     assert len(image_server.requests) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert pipeline_run_step(photo_id=photo.pk, step="fetch") == "validate"
+        # fetch, validate, quality and dedupe in one task, then handed on to the ml queue
+        assert pipeline_run_step(photo_id=photo.pk, step="fetch") == "score"
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PUBLISHED
     assert not photo.incoming and not Path(received).exists()  # validated: the bytes are gone

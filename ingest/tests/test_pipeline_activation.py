@@ -18,8 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_photo_mid_pipeline_during_an_activation_stays_out_of_the_deck_until_publish(
-    cnn_version, image_server, django_capture_on_commit_callbacks
+    cnn_version, image_server, django_capture_on_commit_callbacks, settings
 ):
+    # Each step on a queue of its own: one task per step, so the test can stop between them.
+    settings.PHOTO_PIPELINE_QUEUES = {step: step for step in step_names("import")}
     stored_published_photos(3)
     urls = [image_server.image(f"/{n}.jpg", jpeg(textured(80 + n))) for n in range(2)]
     with django_capture_on_commit_callbacks(execute=False):  # steps run by hand below

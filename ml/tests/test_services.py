@@ -30,20 +30,24 @@ def test_label_prior_array_is_a_distribution_peaked_on_the_label(label_prior):
         scoring.label_prior_probabilities(classes=label_prior.classes, city_slug="gotham")
 
 
-def test_pipeline_scoring_stores_the_array_and_never_publishes():
+def test_pipeline_scoring_stores_the_arrays_and_never_publishes():
     photo = pending_photo(city_slug="lisbon")
     assert not ModelVersion.objects.exists()  # a fresh install: the label prior stands in
-    stored_version, array = scoring.photo_score_for_pipeline(photo_id=photo.pk)
+    unlabelled = pending_photo(city_slug=None)
+    scored = scoring.photos_score_for_pipeline(photos=[photo, unlabelled])
     version = ModelVersion.objects.get(is_active=True)
     assert version.name == scoring.LABEL_PRIOR_NAME
     photo.refresh_from_db()
-    assert stored_version == version and photo.probabilities == array
+    array = scored.outputs[photo.pk]
+    assert scored.version == version and photo.probabilities == array
     assert photo.status == Photo.Status.PENDING and photo.queue_position is None
-    assert scoring.photo_score_for_pipeline(photo_id=photo.pk)[1] == array  # the same again
-
-    unlabelled = pending_photo(city_slug=None)
-    with pytest.raises(scoring.CannotScore, match="needs a city label"):
-        scoring.photo_score_for_pipeline(photo_id=unlabelled.pk)
+    again = scoring.photos_score_for_pipeline(photos=[photo])
+    assert again.outputs[photo.pk] == array and not again.problems  # the same again
+    # The unlabelled photo cannot be scored by the label prior: left out, saying why.
+    assert unlabelled.pk not in scored.outputs
+    assert "needs a city label" in scored.problems[unlabelled.pk]
+    unlabelled.refresh_from_db()
+    assert unlabelled.probabilities is None
 
 
 def test_scores_of_a_version_that_went_out_are_not_written(label_prior):

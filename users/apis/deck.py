@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_responses
-from photos.selectors import photo_deck_size, photo_image_url
+from photos.selectors import photo_image_url
 
 from .. import selectors, services
 from .common import CityRefSerializer, validated_query
@@ -64,4 +64,6 @@ class NextPhotosApi(APIView):
             statistics = services.ranker_state_catch_up(profile=profile)
         photos = selectors.photos_next(profile=profile, limit=limit, statistics=statistics)
         results = PhotoOutputSerializer(photos, many=True, context={"request": request})
-        return Response({"results": results.data, "deck_size": photo_deck_size()})
+        return Response(
+            {"results": results.data, "deck_size": selectors.deck_size(profile=profile)}
+        )

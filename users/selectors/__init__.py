@@ -14,7 +14,7 @@ its topic:
 """
 
 from .city_outlook import CityOutlook, city_outlook
-from .deck import first_unswiped_position, photos_next
+from .deck import deck_size, first_unswiped_position, photos_next
 from .profiles import (
     profile_by_share_token,
     profile_get,
@@ -61,6 +61,7 @@ __all__ = [
     "cities_key",
     "city_attributes",
     "city_outlook",
+    "deck_size",
     "first_unswiped_position",
     "liked_photo_reasons",
     "passed_photo_reasons",

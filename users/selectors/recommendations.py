@@ -161,10 +161,8 @@ def similar_cities(*, slug: str, limit: int) -> list[SimilarCity] | None:
     mean log-probability arrays), most similar first; None for an unknown city. Cities without
     photos in the deck have no look to compare and are left out."""
     current = catalog()
-    if slug not in current.slugs:
-        return None
     if not current.in_deck(slug):
-        return []
+        return None if photo_selectors.city_get(slug=slug) is None else []
     index = current.slugs.index(slug)
     names = photo_selectors.city_names_by_slug()
     similarity = current.space.similarity[index]

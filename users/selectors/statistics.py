@@ -4,6 +4,7 @@ person's swipe statistics. Reads only: users.services.ranker_state_catch_up stor
 
 import functools
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -22,16 +23,24 @@ from ..models import Profile, RankerState, Swipe
 
 @dataclass(frozen=True)
 class Catalog:
-    """The deck's photo arrays over every city (slugs sorted) and the ranking space built from
-    them. Built from the database at most every RANKING_SPACE_TTL seconds per process."""
+    """The deck's photo arrays over the cities that have deck photos (slugs sorted) and the
+    ranking space built from them. A catalog city without deck photos is left out: nobody can
+    have shown a taste for it, its column of the arrays is (nearly) zero, and carrying it would
+    only grow every matrix (266 x 266 instead of 24 x 24 on the demo). Built from the database
+    at most every RANKING_SPACE_TTL seconds per process."""
 
     deck: photo_selectors.DeckArrays
     space: rankers.RankingSpace
-    photo_counts: np.ndarray  # deck photos collected for each city
+    photo_counts: np.ndarray  # deck photos collected for each city of ``slugs`` (all > 0)
 
     @property
     def slugs(self) -> tuple[str, ...]:
         return self.deck.slugs
+
+    @property
+    def deck_size(self) -> int:
+        """Photos in the deck this catalog was built from (the active queue picks among them)."""
+        return len(self.deck.photo_ids)
 
     def in_deck(self, slug: str) -> bool:
         """The city has deck photos (collected for it): a person can have a taste for it."""
@@ -53,27 +62,81 @@ class Catalog:
         return {slug: i for i, slug in enumerate(self.slugs)}
 
 
+logger = logging.getLogger(__name__)
 _catalog_lock = threading.Lock()
 _catalog_cache: dict[str, tuple[float, Catalog]] = {}
 
 
 def catalog(*, names: dict[str, str] | None = None) -> Catalog:
     """The cached catalog, or a new one (``names``: the caller's fresh read of
-    photos.selectors.city_names_by_slug, to spare a query). Built under the lock: when it
-    expires, one thread of the process builds it and the others wait for that one (a few
-    hundred ms at 50,000 photos) instead of all building it at once, which under load once took
-    seconds of CPU."""
-    slugs = tuple(sorted(names if names is not None else photo_selectors.city_names_by_slug()))
+    photos.selectors.city_names_by_slug, to spare a query when it is built). Building takes
+    seconds at 50,000 photos (most of it reading and decoding the arrays), so once the cached one
+    has expired a background thread of the process builds the next while every request goes on
+    with the expired one: no request waits for a rebuild. Only a process without a catalog yet
+    (or with RANKING_SPACE_TTL 0, the tests) builds it in the request."""
+    ttl = settings.CITYVIBES["RANKING_SPACE_TTL"]
+    cached = _catalog_cache.get("current")
+    if cached is not None and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    if cached is not None and ttl > 0:
+        if _catalog_lock.acquire(blocking=False):  # else another thread is building it
+            threading.Thread(
+                target=_catalog_rebuild, args=(names,), name="cityvibes-catalog", daemon=True
+            ).start()
+        return cached[1]
     with _catalog_lock:
         cached = _catalog_cache.get("current")
-        ttl = settings.CITYVIBES["RANKING_SPACE_TTL"]
-        if cached and cached[1].slugs == slugs and time.monotonic() - cached[0] < ttl:
-            return cached[1]
-        deck = photo_selectors.deck_arrays(slugs=slugs)
-        counts = np.bincount(deck.labels[deck.labels >= 0], minlength=len(slugs))
-        built = Catalog(deck, rankers.ranking_space(deck.arrays, deck.labels), counts)
+        if cached is not None and time.monotonic() - cached[0] < ttl:
+            return cached[1]  # built by another thread while this one waited
+        built = _catalog_build(names)
         _catalog_cache["current"] = (time.monotonic(), built)
         return built
+
+
+def _catalog_rebuild(names: dict[str, str] | None) -> None:
+    """The background rebuild (holding the lock its starter took); its own database connection
+    is closed when done."""
+    from django.db import connections
+
+    try:
+        _catalog_cache["current"] = (time.monotonic(), _catalog_build(names))
+    except Exception:  # the expired catalog stays; the next request after the TTL tries again
+        logger.exception("ranking catalog rebuild failed")
+        cached = _catalog_cache.get("current")
+        if cached is not None:
+            _catalog_cache["current"] = (time.monotonic(), cached[1])
+    finally:
+        connections.close_all()
+        _catalog_lock.release()
+
+
+def _catalog_build(names: dict[str, str] | None) -> Catalog:
+    every_city = tuple(sorted(names if names is not None else photo_selectors.city_names_by_slug()))
+    deck = deck_over_cities_with_photos(photo_selectors.deck_arrays(slugs=every_city))
+    counts = np.bincount(deck.labels[deck.labels >= 0], minlength=len(deck.slugs))
+    return Catalog(deck, rankers.ranking_space(deck.arrays, deck.labels), counts)
+
+
+def deck_over_cities_with_photos(
+    deck: photo_selectors.DeckArrays,
+) -> photo_selectors.DeckArrays:
+    """The deck's arrays restricted to the cities some deck photo was collected for (their
+    columns, in the same order; labels renumbered). Exact for the Bayesian model when the other
+    cities' columns are zero (a model version that does not know them): a city nobody has a
+    photo of adds a block of the posterior that no swipe ever touches. A deck where no photo
+    has a city (all imported unlabelled) keeps every city its arrays give a probability."""
+    counts = np.bincount(deck.labels[deck.labels >= 0], minlength=len(deck.slugs))
+    kept = np.flatnonzero(counts)
+    if not len(kept):
+        kept = np.flatnonzero(deck.arrays.any(axis=0))
+    renumbered = np.full(len(deck.slugs) + 1, -1)  # the last entry maps label -1 to -1
+    renumbered[kept] = np.arange(len(kept))
+    return photo_selectors.DeckArrays(
+        slugs=tuple(deck.slugs[i] for i in kept),
+        photo_ids=deck.photo_ids,
+        arrays=np.ascontiguousarray(deck.arrays[:, kept]),
+        labels=renumbered[deck.labels],
+    )
 
 
 def cities_key(slugs: tuple[str, ...]) -> str:

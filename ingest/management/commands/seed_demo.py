@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from rich.progress import Progress
 
 from ingest import demo
@@ -73,6 +74,11 @@ class Command(BaseCommand):
                     f"(scored by model version {version.name})."
                 )
             )
+        with connection.cursor() as cursor:
+            # Planner statistics for the new rows: SQLite keeps none until asked (without them it
+            # sorts the whole deck instead of walking the queue-position index), and neither
+            # does a PostgreSQL without autovacuum.
+            cursor.execute("ANALYZE")
         if train:
             self._train_demo_model()
             self._train_demo_attribute_model()
